@@ -14,9 +14,10 @@
  * - Sizes and amounts of memory are in bytes, never pages.
  * - "Total" memory figures are total guest RAM (boot RAM + what the
  *   virtio-mem device has plugged), as in ARCHITECTURE.md's contract.
- * - Every reserved field and every padding byte is written as zero and
- *   checked as zero by the receiver, so later versions can give them a
- *   meaning without ambiguity.
+ * - Every reserved field and every padding byte of a message is written as
+ *   zero and checked as zero by the receiver, so later versions can give
+ *   them a meaning without ambiguity.  (The ring's pad0/pad1 are not
+ *   checked: they only keep indices apart.)
  * - The guest is untrusted.  omemd copies each slot out of shared memory
  *   before it looks at it, bounds every index, length and count, and cuts a
  *   guest off after a protocol error; nothing here is trusted because the
@@ -35,10 +36,27 @@
  *   register (BAR0 + 12).
  * - Host -> guest notification: omemd writes the guest's eventfd for that
  *   vector; QEMU raises the matching MSI-X vector in the guest.
- * - A doorbell rung before the guest has set up its MSI-X vectors is lost
- *   without a trace, so the guest retries HELLO on a timeout (see
- *   OMEM_RPC_HELLO_RETRY_MS) and both sides also poll their ring on every
- *   notification, never trusting one notification per message.
+ * - A doorbell rung before the guest has set up its MSI-X vectors (or before
+ *   omemd serves the socket) is lost without a trace.  Notifications are
+ *   hints: each side drains its whole ring on every notification.  While
+ *   its HELLO sits unconsumed in the ring, the guest rings the doorbell
+ *   again every OMEM_RPC_HELLO_RETRY_MS (with backoff); it writes a new
+ *   HELLO only when omemd consumed the old one without answering.
+ *
+ * Sessions and sequence numbers
+ * -----------------------------
+ * A session starts with HELLO, which always carries seq 1; a HELLO inside
+ * an open session restarts it.  The host's numbering restarts with the
+ * answer: WELCOME (or the ERROR refusing the HELLO) carries seq 1.  After
+ * that each side numbers its messages 1, 2, 3, ... (wrapping, skipping 0).
+ *
+ * Region reset
+ * ------------
+ * omemd resets the region (new generation, both rings' indices and slots
+ * zeroed, header rewritten) only while no message is in flight from its
+ * side, and finishes writing before it rings OMEM_RPC_VECTOR_CONTROL.  That
+ * interrupt can be lost like any other, so the guest also compares
+ * `generation` whenever it retries HELLO.
  *
  * Region layout (BAR2)
  * --------------------
@@ -111,7 +129,8 @@
  * @region_size:    size of the whole region in bytes (power of two,
  *                  OMEM_RPC_REGION_MIN_SIZE..OMEM_RPC_REGION_MAX_SIZE); the
  *                  guest checks it against the BAR2 length.
- * @host_peer_id:   ivshmem peer id of omemd; the guest rings
+ * @host_peer_id:   ivshmem peer id of omemd, 1..65535 (it fills the upper
+ *                  16 bits of the doorbell register); the guest rings
  *                  (host_peer_id << 16) | vector.
  * @slot_size:      OMEM_RPC_SLOT_SIZE.
  * @g2h_offset:     offset of the guest->host struct omem_rpc_ring,
@@ -158,8 +177,10 @@ struct omem_rpc_ring {
 /* Byte offset of slot 0 from the start of its struct omem_rpc_ring. */
 #define OMEM_RPC_RING_SLOTS_OFFSET ((__u32)sizeof(struct omem_rpc_ring))
 
-/* Bytes a ring of n slots occupies (indices + slots). */
-#define OMEM_RPC_RING_BYTES(n) (OMEM_RPC_RING_SLOTS_OFFSET + (n) * OMEM_RPC_SLOT_SIZE)
+/* Bytes a ring of n slots occupies (indices + slots); 64-bit so an
+ * unchecked n read from a region cannot overflow the sum. */
+#define OMEM_RPC_RING_BYTES(n) \
+	((__u64)OMEM_RPC_RING_SLOTS_OFFSET + (__u64)(n) * OMEM_RPC_SLOT_SIZE)
 
 /*
  * Message types.  The direction each may travel in is part of the type: a
@@ -182,6 +203,20 @@ enum omem_rpc_type {
 
 #define OMEM_RPC_TYPE_MAX 12u
 
+/* Which types may travel which way, as bit masks of (1 << type); both
+ * decoders refuse the rest with OMEM_RPC_ERR_BAD_DIRECTION. */
+#define OMEM_RPC_TYPE_BIT(type) (1u << (type))
+#define OMEM_RPC_TYPES_FROM_GUEST                                             \
+	(OMEM_RPC_TYPE_BIT(OMEM_RPC_HELLO) | OMEM_RPC_TYPE_BIT(OMEM_RPC_DEMAND) | \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_SURPLUS) | OMEM_RPC_TYPE_BIT(OMEM_RPC_STATS) | \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_PING) | OMEM_RPC_TYPE_BIT(OMEM_RPC_PONG) |    \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_GOODBYE) | OMEM_RPC_TYPE_BIT(OMEM_RPC_ERROR))
+#define OMEM_RPC_TYPES_FROM_HOST                                              \
+	(OMEM_RPC_TYPE_BIT(OMEM_RPC_WELCOME) | OMEM_RPC_TYPE_BIT(OMEM_RPC_GRANT) | \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_DENY) | OMEM_RPC_TYPE_BIT(OMEM_RPC_RECLAIM) | \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_PING) | OMEM_RPC_TYPE_BIT(OMEM_RPC_PONG) |    \
+	 OMEM_RPC_TYPE_BIT(OMEM_RPC_GOODBYE) | OMEM_RPC_TYPE_BIT(OMEM_RPC_ERROR))
+
 /**
  * struct omem_rpc_header - first 16 bytes of every slot
  * @type:     enum omem_rpc_type.
@@ -193,7 +228,9 @@ enum omem_rpc_type {
  *            session, then +1 per message (wraps, skipping 0).
  * @reply_to: @seq of the message this one answers (WELCOME answers HELLO,
  *            GRANT/DENY answer DEMAND, PONG answers PING, ERROR answers the
- *            refused message); 0 when it answers nothing.
+ *            refused message); 0 when it answers nothing.  The codec only
+ *            checks the field's form; whether a reply names a request
+ *            really sent is the session layer's check.
  */
 struct omem_rpc_header {
 	__le16 type;
@@ -218,7 +255,8 @@ struct omem_rpc_header {
  * @features:           OMEM_RPC_FEATURES_* the guest offers.
  * @guest_total_bytes:  MemTotal as the guest sees it now.
  * @memory_block_bytes: the guest's memory block size (hot-plug granule of
- *                      its memory sysfs; 128 MiB on x86-64).
+ *                      its memory sysfs; 128 MiB on x86-64); 0 when the
+ *                      guest kernel has no memory hot-plug.
  * @page_bytes:         the guest's base page size.
  *
  * Sent after probe and again every OMEM_RPC_HELLO_RETRY_MS until WELCOME or
@@ -251,6 +289,9 @@ struct omem_rpc_hello {
  * @stats_interval_ms:  how often the host wants STATS (0: never).
  * @demand_interval_ms: minimum spacing of non-critical DEMANDs; more are
  *                      answered with DENY (OMEM_RPC_DENY_RATE).
+ *
+ * The host guarantees boot <= min <= cap <= max, plugged <= max - boot and
+ * block_bytes a power of two; the guest refuses a WELCOME that breaks it.
  *
  * If the version ranges do not meet, the host answers ERROR
  * (OMEM_RPC_ERR_BAD_VERSION) instead, then GOODBYE.
@@ -395,7 +436,9 @@ struct omem_rpc_stat {
 	__le64 value;
 };
 
-/* Pairs one STATS message can carry: (240 - 8) / 16. */
+/* Pairs one STATS message can carry: (240 - 8) / 16.  Version 1 knows
+ * OMEM_RPC_STAT_TAG_MAX tags and each may appear once, so more than that
+ * many pairs cannot be valid yet; the room is for later versions. */
 #define OMEM_RPC_STATS_MAX 14u
 
 /**
@@ -442,8 +485,9 @@ struct omem_rpc_goodbye {
 	__le32 reserved;
 };
 
-/* Error codes: carried by ERROR on the wire and returned (negated) by the
- * decoders on both sides. */
+/* Error codes: carried by ERROR on the wire, and reported by the decoders
+ * on both sides in their error record (their return value is an ordinary
+ * negative errno, -EBADMSG). */
 enum omem_rpc_error_code {
 	OMEM_RPC_ERR_TRUNCATED        = 1,  /* shorter than its type needs */
 	OMEM_RPC_ERR_OVERSIZED        = 2,  /* longer than its type allows */
@@ -465,7 +509,8 @@ enum omem_rpc_error_code {
  * @code:         enum omem_rpc_error_code.
  * @type:         type field of the refused message, as received.
  * @field_offset: byte offset, within the slot, of the field found at
- *                fault (0 when the fault is the whole message).
+ *                fault; 0 names header.type, which is also where a fault
+ *                of the whole message (e.g. TRUNCATED) is reported.
  * @reserved:     zero.
  *
  * The refused message is named by the header's reply_to.  After an ERROR
