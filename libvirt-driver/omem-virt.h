@@ -127,7 +127,10 @@ int omem_contract_validate(const OmemContract *contract);
 int omem_contract_from_domain_xml(const char *domain_xml, OmemContract **ret_contract);
 
 /* The omem metadata element for @contract (min, cap, shares, buffer,
- * frozen; boot and max live in the domain XML itself). */
+ * frozen; boot and max live in the domain XML itself), in omem's namespace
+ * as it sits in a domain's <metadata>.  A min or cap never set (read from
+ * metadata that left it out) stays out, so it keeps following boot or max.
+ * Free with free(). */
 char *omem_contract_format_metadata(const OmemContract *contract);
 
 /* Read a domain's contract.  @flags: one of VIR_DOMAIN_AFFECT_CURRENT,
@@ -145,7 +148,7 @@ int omem_contract_set(virDomainPtr domain, const OmemContract *contract, unsigne
 /* --------------------------------------------------------------- transform */
 
 /* What omem_transform_convert should make of a domain; 0 means "choose
- * the documented default" (docs/contract.md). */
+ * the documented default" (docs/transform.md). */
 typedef struct {
 	unsigned long long boot_bytes;
 	unsigned long long min_bytes;
@@ -166,7 +169,7 @@ int omem_transform_convert(const char *domain_xml, const OmemConvertOptions *opt
 			   char **ret_xml);
 
 /* Turn an omem domain XML back into an ordinary one whose memory is the
- * contract's max (see docs/contract.md for what stays).  *ret_xml is freed
+ * contract's max (see docs/transform.md for what stays).  *ret_xml is freed
  * with free(). */
 int omem_transform_revert(const char *domain_xml, char **ret_xml);
 
@@ -182,7 +185,9 @@ typedef struct {
 	unsigned int devices;               /* number of virtio-mem devices */
 } OmemMemoryState;
 
-/* Read @domain's virtio-mem devices from its live XML. */
+/* Read @domain's virtio-mem devices from its live XML (the persistent one
+ * when the domain is shut off: plugged is then 0).  block_bytes is the
+ * largest block size of the devices, the granule of a request. */
 int omem_domain_memory_state(virDomainPtr domain, OmemMemoryState *ret_state);
 
 /* Ask @domain's virtio-mem devices to plug @requested_bytes in all (split
@@ -198,13 +203,17 @@ typedef void (*OmemSizeChangeCallback)(virConnectPtr conn, virDomainPtr domain,
 				       void *opaque);
 
 /* Called when @domain's omem contract metadata changed (@flags: the
- * VIR_DOMAIN_AFFECT_* side that changed). */
+ * VIR_DOMAIN_AFFECT_* side that changed; libvirt's event does not say,
+ * so this is always LIVE|CONFIG: read the side you follow). */
 typedef void (*OmemContractChangeCallback)(virConnectPtr conn, virDomainPtr domain,
 					   unsigned int flags, void *opaque);
 
 /* Register for memory-device-size-change events of @domain (NULL: every
  * domain).  Returns the callback id for virConnectDomainEventDeregisterAny,
- * or -1.  Events need a running event loop (virEventRegisterDefaultImpl). */
+ * or -1.  Events need a running event loop (virEventRegisterDefaultImpl).
+ * @free_opaque (may be NULL) is called on @opaque when libvirt drops the
+ * registration, not when registering fails.  At most 8 registrations per
+ * event, connection and @domain filter. */
 int omem_event_register_size_change(virConnectPtr conn, virDomainPtr domain,
 				    OmemSizeChangeCallback callback, void *opaque,
 				    virFreeCallback free_opaque);
