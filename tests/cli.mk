@@ -1,0 +1,59 @@
+# virt-omem: TAP shell tests of the command line against libvirt's test
+# driver (cli/*.sh, no daemon needed), unit tests of its number parsers and
+# of its omemd status client, the size parser's fuzz target with its saved
+# corpus, and the real-guest contract scenario.  Included by
+# tests/Makefile.am.
+
+VIRT_OMEM_DIR = $(top_srcdir)/libvirt-driver/virt-omem
+LIBOMEMCLI = $(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la
+SIZE_CORPUS = fuzz/corpus/size
+
+CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh
+TESTS += $(CLI_SHELL_TESTS) cli/test-size cli/test-status fuzz/fuzz-size-replay
+check_PROGRAMS += cli/test-size cli/test-status cli/convert-ref fuzz/fuzz-size-replay
+
+cli_test_size_SOURCES = cli/test-size.c
+cli_test_size_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR)
+cli_test_size_LDADD = $(LIBOMEMCLI)
+
+cli_test_status_SOURCES = cli/test-status.c
+cli_test_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
+	-DSTATUS_SAMPLE='"$(abs_srcdir)/cli/status.json"'
+cli_test_status_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
+cli_test_status_LDADD = $(LIBOMEMCLI) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+
+# omem_transform_convert called directly: cli/convert.sh compares the CLI's
+# output with it.
+cli_convert_ref_SOURCES = cli/convert-ref.c
+cli_convert_ref_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver
+cli_convert_ref_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS)
+cli_convert_ref_LDADD = $(top_builddir)/libvirt-driver/libomem-virt.la $(GLIB_LIBS)
+
+# The size parser's fuzz target replayed over its saved corpus, as
+# rpc.mk does for fuzz-rpc (docs/virt-omem.md, "Tests").
+fuzz_fuzz_size_replay_SOURCES = fuzz/replay.c fuzz/fuzz-size.c
+fuzz_fuzz_size_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
+	-DCORPUS_DIR='"$(abs_srcdir)/$(SIZE_CORPUS)"'
+fuzz_fuzz_size_replay_LDADD = $(LIBOMEMCLI)
+
+EXTRA_DIST += $(CLI_SHELL_TESTS) cli/lib.sh cli/node.xml cli/plain-domain.xml cli/status.json \
+	$(SIZE_CORPUS)
+
+# The real-guest scenario: convert, define, start, change the live contract.
+EXTRA_DIST += e2e/contract.sh
+if GUEST_TESTS
+TESTS += e2e/contract.sh
+endif
+
+if ENABLE_FUZZING
+# libFuzzer binary, built only by `make -C tests fuzz/fuzz-size`.
+SIZE_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+SIZE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-size.c $(VIRT_OMEM_DIR)/virt-omem-parse.c
+
+fuzz/fuzz-size: $(SIZE_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-parse.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(SIZE_FUZZ_FLAGS) $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
+		$(OMEM_CFLAGS) -o $@ $(SIZE_FUZZ_INPUTS)
+
+CLEANFILES += fuzz/fuzz-size
+endif
