@@ -66,7 +66,7 @@ init=$srcdir/init
 
 # Modules in load order, dependencies first, each once.  modprobe resolves
 # the order from modules.dep; "builtin" lines need no file.
-wanted="virtio_pci virtio_mem"
+wanted="virtio_pci virtio_mem virtio_balloon"
 modules=()
 while read -r verb path _; do
     case $verb in

@@ -246,67 +246,54 @@ guest_cleanup_stale() {
 # ---------------------------------------------------------------- domain
 
 # guest_domain_xml NAME: the domain XML for guest NAME, from the GUEST_*
-# settings guest_start fills in.  The one place that knows the guest's
-# shape; `virt-omem convert` will replace it.
-#   q35 + ACPI, TCG; direct kernel boot of the busybox initramfs;
-#   boot RAM in one NUMA cell; one virtio-mem device (2 MiB blocks,
-#   requested 0) — its region starts at 4 GiB in the guest; memfd shared,
-#   unlocked backing (what omem's ivshmem and virtio-mem discard need);
-#   no balloon, no USB; a pcie-root-port + pcie-to-pci-bridge so a conventional PCI
-#   device (the ivshmem <shmem>) can be attached live; the serial console
-#   on a unix socket for the console reader.
+# settings guest_start fills in, built the way an operator builds an omem
+# domain: an ordinary domain XML piped through `virt-omem convert`, so
+# every scenario runs on the project's one transform (docs/transform.md).
+# The ordinary domain: q35 + ACPI, TCG; direct kernel boot of the busybox
+# initramfs; GUEST_BOOT_MIB + GUEST_VMEM_MIB of RAM; no USB; the serial
+# console on a unix socket for the console reader.  convert adds (with
+# --boot GUEST_BOOT_MIB, --max the total, min = boot): one NUMA cell of
+# boot RAM, one virtio-mem device of GUEST_VMEM_MIB in 2 MiB blocks with
+# nothing requested (its region starts at 4 GiB in the guest), memfd
+# shared unlocked backing, a free-page-reporting balloon,
+# memhp_default_state=online_movable, a pcie-root-port +
+# pcie-to-pci-bridge (so the ivshmem <shmem>, a conventional PCI device,
+# can be attached live) and the omem contract.  Prints nothing and
+# returns non-zero when virt-omem is missing or refuses.
 guest_domain_xml() {
     local name=$1 dir
     dir=$(guest_rundir "$name")
     local total=$((GUEST_BOOT_MIB + GUEST_VMEM_MIB))
-    cat <<EOF
+    local convert=$top_builddir/libvirt-driver/virt-omem/virt-omem
+    [ -x "$convert" ] || {
+        echo "guest_domain_xml: $convert is not built; run make" >&2
+        return 1
+    }
+    "$convert" convert --boot "${GUEST_BOOT_MIB}M" --max "${total}M" - <<EOF
 <domain type='qemu'>
   <name>$name</name>
-  <maxMemory slots='2' unit='MiB'>$total</maxMemory>
   <memory unit='MiB'>$total</memory>
-  <currentMemory unit='MiB'>$GUEST_BOOT_MIB</currentMemory>
   <vcpu>$GUEST_VCPUS</vcpu>
-  <memoryBacking>
-    <source type='memfd'/>
-    <access mode='shared'/>
-  </memoryBacking>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$OMEM_TEST_DIR/img/vmlinuz</kernel>
     <initrd>$OMEM_TEST_DIR/img/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet loglevel=4 panic=-1 memhp_default_state=online_movable $GUEST_CMDLINE</cmdline>
+    <cmdline>console=ttyS0 quiet loglevel=4 panic=-1 $GUEST_CMDLINE</cmdline>
   </os>
   <features>
     <acpi/>
     <apic/>
   </features>
-  <cpu>
-    <numa>
-      <cell id='0' cpus='0-$((GUEST_VCPUS - 1))' memory='$GUEST_BOOT_MIB' unit='MiB'/>
-    </numa>
-  </cpu>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <controller type='pci' index='2' model='pcie-to-pci-bridge'/>
     <controller type='usb' model='none'/>
     <serial type='unix'>
       <source mode='bind' path='$dir/console.sock'/>
       <target port='0'/>
     </serial>
-    <memballoon model='none'/>
-    <memory model='virtio-mem'>
-      <target>
-        <size unit='MiB'>$GUEST_VMEM_MIB</size>
-        <node>0</node>
-        <block unit='MiB'>2</block>
-        <requested unit='MiB'>0</requested>
-      </target>
-    </memory>
   </devices>
 </domain>
 EOF
