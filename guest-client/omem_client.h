@@ -13,6 +13,9 @@
  *    ordered, these never run concurrently, so the consumer side of the
  *    host->guest ring needs no lock;
  *  - any context: omem_session_send() (takes client->lock, irqsave).
+ *
+ * The memory policy (omem_policy.c, deciding with omem_decide.c) is
+ * module-wide; its hooks are struct omem_policy_ops below.
  */
 #ifndef OMEM_CLIENT_H
 #define OMEM_CLIENT_H
@@ -70,7 +73,7 @@ struct omem_session_contract {
 struct omem_client;
 
 /**
- * struct omem_policy_ops - where the memory policy (a later step) plugs in
+ * struct omem_policy_ops - where the memory policy plugs in
  * @session_opened: WELCOME arrived; @contract is valid until the next call.
  * @session_closed: the session ended (GOODBYE, ERROR, reset, remove).
  * @grant:          GRANT answering the DEMAND of seq @reply_to.
@@ -207,7 +210,7 @@ struct omem_bench_result {
  * @ping_result:   last PING/PONG benchmark.
  * @raw_result:    last raw doorbell benchmark.
  * @debugfs_dir:   /sys/kernel/debug/omem_client.
- * @policy:        memory policy hooks (NULL: none yet); set before the
+ * @policy:        memory policy hooks (&omem_policy_ops); set before the
  *                 session starts, constant afterwards.
  * @counters:      statistics.
  */
@@ -284,6 +287,13 @@ void omem_session_rx_work(struct work_struct *work);
 void omem_session_reset_work(struct work_struct *work);
 void omem_session_hello_work(struct work_struct *work);
 const char *omem_session_state_name(enum omem_session_state state);
+
+/* omem_policy.c */
+struct seq_file;
+extern const struct omem_policy_ops omem_policy_ops;
+int omem_policy_init(void);
+void omem_policy_exit(void);
+void omem_policy_show(struct seq_file *m);
 
 /* omem_debugfs.c */
 void omem_debugfs_create(struct omem_client *client);

@@ -3,7 +3,8 @@
  * omem_debugfs.c - /sys/kernel/debug/omem_client: the session's state and
  * counters, and two round-trip benchmarks for later measurements.
  *
- *   status    read: state, contract, counters
+ *   status    read: state, contract, counters, the memory policy's
+ *             counters, marks and last sample
  *   ping      write N: N PING/PONG round trips with omemd, interrupt
  *             driven; read: n/min/median/p90/max of the last run, in ns
  *   ping_raw  same, but each trip is a doorbell to our own peer id (guest
@@ -72,6 +73,7 @@ static int omem_debugfs_status_show(struct seq_file *m, void *unused)
 	seq_printf(m, "protocol_errors: %lld\n", atomic64_read(&c->protocol_errors));
 	seq_printf(m, "errors_received: %lld\n", atomic64_read(&c->errors_received));
 	seq_printf(m, "stale_discarded: %lld\n", atomic64_read(&c->stale_discarded));
+	omem_policy_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(omem_debugfs_status);

@@ -2,8 +2,9 @@
 /*
  * omem_module.c - omem_client.ko's entry points: module parameters, the
  * PCI driver for QEMU's ivshmem-doorbell device (1af4:1110), probe and
- * remove.  Binds only to a device whose region omemd has initialised
- * (OMEM_RPC_MAGIC); any other ivshmem device is left alone.
+ * remove, and the memory policy's start and stop (omem_policy.c).  Binds
+ * only to a device whose region omemd has initialised (OMEM_RPC_MAGIC);
+ * any other ivshmem device is left alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,7 +60,7 @@ static int omem_client_probe(struct pci_dev *pdev, const struct pci_device_id *i
 		goto out_unbind;
 	}
 	client->pdev = pdev;
-	client->policy = NULL;	/* the memory policy hooks in here */
+	client->policy = &omem_policy_ops;
 	omem_session_init(client);
 	pci_set_drvdata(pdev, client);
 
@@ -131,19 +132,28 @@ static int __init omem_client_init(void)
 {
 	int ret;
 
-	ret = pci_register_driver(&omem_client_driver);
+	ret = omem_policy_init();
 	if (ret)
 		return ret;
+	ret = pci_register_driver(&omem_client_driver);
+	if (ret)
+		goto out_policy_exit;
 	if (!test_bit(0, &omem_client_bound))
 		pr_info("waiting for omemd's ivshmem device (PCI %04x:%04x)\n",
 			OMEM_PCI_VENDOR_REDHAT_QUMRANET, OMEM_PCI_DEVICE_IVSHMEM);
 	return 0;
+
+out_policy_exit:
+	omem_policy_exit();
+	return ret;
 }
 
 static void __exit omem_client_exit(void)
 {
 	WRITE_ONCE(omem_client_unloading, true);
 	pci_unregister_driver(&omem_client_driver);
+	omem_policy_exit();	/* after remove(): no session hook runs now */
+	pr_info("unloaded\n");
 }
 
 module_init(omem_client_init);

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * omem_decide.c - the memory policy's decision math (see omem_decide.h):
+ * thresholds, demand sizing, rate limiting, DENY backoff, surplus
+ * hysteresis and the reclaim-cost curve.  Pure: no I/O, no locks, no
+ * allocation, time as an argument; built into omem_client.ko and into
+ * tests/unit/test-guest-decide.
+ */
+#include "omem_decide.h"
+
+#include <omem/rpc.h>
+
+#ifdef __KERNEL__
+#include <linux/math64.h>
+#define omem_decide_div(a, b) div64_u64((a), (b))
+#else
+#define omem_decide_div(a, b) ((a) / (b))
+#endif
+
+#define OMEM_DECIDE_U64_MAX (~(u64)0)
+
+static u64 omem_decide_min(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+static u64 omem_decide_max(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
+/* a - b, or 0 when b >= a. */
+static u64 omem_decide_sub(u64 a, u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* a * percent / 100 without overflow for any byte count a guest has. */
+static u64 omem_decide_percent(u64 a, u32 percent)
+{
+	return omem_decide_div(a, 100) * percent +
+	       omem_decide_div((a % 100) * percent, 100);
+}
+
+/* Has @ms passed since @since?  A clock that went backwards says no. */
+static bool omem_decide_elapsed(u64 now_ms, u64 since_ms, u64 ms)
+{
+	return now_ms >= since_ms && now_ms - since_ms >= ms;
+}
+
+/**
+ * omem_decide_round_up() - @bytes rounded up to a multiple of @granule
+ * @bytes:   any amount.
+ * @granule: the step (0 leaves @bytes alone).
+ *
+ * Return: the multiple, or the largest multiple below 2^64 if rounding up
+ * would overflow.
+ */
+u64 omem_decide_round_up(u64 bytes, u64 granule)
+{
+	u64 rest;
+
+	if (!granule)
+		return bytes;
+	rest = bytes % granule;
+	if (!rest)
+		return bytes;
+	if (bytes > OMEM_DECIDE_U64_MAX - (granule - rest))
+		return bytes - rest;
+	return bytes + (granule - rest);
+}
+
+/**
+ * omem_decide_memmap_bytes() - memory the memmap of @bytes plugged costs
+ * @params: for the page size.
+ * @bytes:  memory about to be plugged.
+ *
+ * Onlining memory allocates its struct pages from memory the guest has
+ * already: a demand must be made while that is still there.
+ *
+ * Return: bytes of struct page for @bytes.
+ */
+u64 omem_decide_memmap_bytes(const struct omem_decide_params *params, u64 bytes)
+{
+	u64 page = params->page_bytes ? params->page_bytes : 4096;
+
+	return omem_decide_div(omem_decide_round_up(bytes, page), page) *
+	       OMEM_DECIDE_STRUCT_PAGE_BYTES;
+}
+
+/**
+ * omem_decide_marks() - the thresholds for @sample
+ * @params: tunables and contract.
+ * @sample: the guest's figures now.
+ * @marks:  filled in; see struct omem_decide_marks for the rules.
+ */
+void omem_decide_marks(const struct omem_decide_params *params,
+		       const struct omem_decide_sample *sample,
+		       struct omem_decide_marks *marks)
+{
+	u64 contract_total = params->boot_bytes + sample->plugged_bytes;
+	u64 base = omem_decide_max(params->low_floor_bytes,
+				   omem_decide_percent(sample->total_bytes,
+						       params->low_percent));
+
+	marks->low_bytes = base + omem_decide_memmap_bytes(params, params->granule_bytes);
+	marks->early_bytes = 2 * marks->low_bytes;
+	marks->keep_bytes = marks->early_bytes +
+			    omem_decide_percent(contract_total, params->buffer_percent);
+	marks->high_bytes = marks->keep_bytes + params->granule_bytes;
+}
+
+/**
+ * omem_decide_observe() - feed one sample to the trend and the hysteresis
+ * @state:  the policy's memory.
+ * @params: tunables and contract.
+ * @sample: the guest's figures now; call once per sample, before
+ *          omem_decide_demand() and omem_decide_surplus().
+ *
+ * The trend is how fast MemAvailable fell over the last complete window
+ * (0 if it rose); the hysteresis is how long MemAvailable has stayed over
+ * the high mark with something plugged.
+ */
+void omem_decide_observe(struct omem_decide_state *state,
+			 const struct omem_decide_params *params,
+			 const struct omem_decide_sample *sample)
+{
+	u64 avail = sample->available_bytes, now = sample->now_ms;
+	struct omem_decide_marks marks;
+
+	if (!state->trend_started || now < state->trend_start_ms) {
+		state->trend_started = true;
+		state->trend_start_ms = now;
+		state->trend_start_available = avail;
+		state->drop_rate = 0;
+	} else if (now - state->trend_start_ms >= omem_decide_max(params->trend_window_ms, 1)) {
+		u64 elapsed = now - state->trend_start_ms;
+		u64 drop = omem_decide_sub(state->trend_start_available, avail);
+
+		/* Bytes per second; a drop fits 2^44 and elapsed ms 2^20, so
+		 * drop * 1000 cannot overflow before the division. */
+		state->drop_rate = omem_decide_div(omem_decide_min(drop, 1ULL << 44) * 1000,
+						   elapsed);
+		state->trend_start_ms = now;
+		state->trend_start_available = avail;
+	}
+
+	omem_decide_marks(params, sample, &marks);
+	if (sample->plugged_bytes && avail >= marks.high_bytes) {
+		if (!state->above_high) {
+			state->above_high = true;
+			state->above_since_ms = now;
+		}
+	} else {
+		state->above_high = false;
+	}
+}
+
+/* Forget a DEMAND answer or a GRANT that will not come or arrive. */
+static void omem_decide_expire(struct omem_decide_state *state,
+			       const struct omem_decide_params *params,
+			       const struct omem_decide_sample *sample)
+{
+	u64 now = sample->now_ms;
+
+	if (state->demand_outstanding &&
+	    omem_decide_elapsed(now, state->demand_sent_ms, params->reply_timeout_ms))
+		state->demand_outstanding = false;
+	if (state->critical_outstanding &&
+	    omem_decide_elapsed(now, state->critical_sent_ms, params->reply_timeout_ms))
+		state->critical_outstanding = false;
+	if (state->grant_pending &&
+	    (sample->plugged_bytes >= state->grant_target_plugged ||
+	     omem_decide_elapsed(now, state->grant_ms, params->grant_timeout_ms)))
+		state->grant_pending = false;
+}
+
+/**
+ * omem_decide_demand() - should the guest ask for memory now, and how?
+ * @state:  the policy's memory.
+ * @params: tunables and contract.
+ * @sample: the guest's figures now (after omem_decide_observe()).
+ * @oom:    the OOM notifier fired since the last call.
+ * @demand: filled in when the answer is OMEM_DECIDE_SEND.
+ *
+ * Urgency: CRITICAL on OOM; otherwise, under the early mark, HIGH if the
+ * shrinker saw reclaim within reclaim_window_ms, else NORMAL under the
+ * low mark and LOW above it.  Size: what brings MemAvailable back to the
+ * early mark, plus what the trend consumes in trend_lead_ms, plus the
+ * memmap of what is asked, plus buffer_percent of the contract total,
+ * rounded up to the granule, minus granted memory still arriving, and
+ * never past the cap (or max).  Rate: one non-critical DEMAND in flight,
+ * spaced by demand_interval_ms, none while granted memory arrives; a
+ * CRITICAL one may join a non-critical one in flight but never another
+ * CRITICAL one; a DENY's retry_after_ms holds back every urgency.
+ *
+ * Return: OMEM_DECIDE_SEND, or why not.
+ */
+enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
+					 const struct omem_decide_params *params,
+					 const struct omem_decide_sample *sample,
+					 bool oom, struct omem_decide_demand *demand)
+{
+	u64 now = sample->now_ms, avail = sample->available_bytes;
+	u64 need, want, pending = 0, room, contract_total, limit;
+	struct omem_decide_marks marks;
+	bool reclaim_recent, critical;
+	u32 urgency, reasons = 0;
+
+	omem_decide_expire(state, params, sample);
+	omem_decide_marks(params, sample, &marks);
+	reclaim_recent = sample->reclaim_ms && now >= sample->reclaim_ms &&
+			 now - sample->reclaim_ms <= params->reclaim_window_ms;
+
+	if (avail < marks.early_bytes)
+		reasons |= OMEM_RPC_REASON_WATERMARK;
+	if (reclaim_recent && avail < marks.early_bytes)
+		reasons |= OMEM_RPC_REASON_RECLAIM;
+	if (oom) {
+		reasons |= OMEM_RPC_REASON_OOM;
+		urgency = OMEM_RPC_URGENCY_CRITICAL;
+	} else if (avail >= marks.early_bytes) {
+		return OMEM_DECIDE_NO_NEED;
+	} else if (reclaim_recent) {
+		urgency = OMEM_RPC_URGENCY_HIGH;
+	} else if (avail < marks.low_bytes) {
+		urgency = OMEM_RPC_URGENCY_NORMAL;
+	} else {
+		urgency = OMEM_RPC_URGENCY_LOW;
+	}
+	critical = urgency == OMEM_RPC_URGENCY_CRITICAL;
+
+	if (state->critical_outstanding)
+		return OMEM_DECIDE_OUTSTANDING;
+	if (!critical) {
+		if (state->demand_outstanding)
+			return OMEM_DECIDE_OUTSTANDING;
+		if (state->grant_pending)
+			return OMEM_DECIDE_GRANT_PENDING;
+		if (state->demand_sent_any &&
+		    !omem_decide_elapsed(now, state->last_demand_ms, params->demand_interval_ms))
+			return OMEM_DECIDE_INTERVAL;
+	}
+	if (state->deny_until_ms && now < state->deny_until_ms)
+		return OMEM_DECIDE_DENIED;
+
+	if (state->grant_pending)
+		pending = omem_decide_sub(state->grant_target_plugged, sample->plugged_bytes);
+	contract_total = params->boot_bytes + sample->plugged_bytes;
+	need = omem_decide_sub(marks.early_bytes, avail) +
+	       omem_decide_div(omem_decide_min(state->drop_rate, 1ULL << 40) *
+			       params->trend_lead_ms, 1000);
+	want = need + omem_decide_percent(contract_total, params->buffer_percent);
+	if (!want)
+		want = 1;	/* OOM with MemAvailable above the marks */
+	want += omem_decide_memmap_bytes(params,
+					 omem_decide_round_up(want, params->granule_bytes));
+	want = omem_decide_round_up(want, params->granule_bytes);
+	if (want <= pending)
+		return OMEM_DECIDE_GRANT_PENDING;
+	want -= pending;
+
+	room = omem_decide_sub(params->cap_bytes, contract_total + pending);
+	limit = omem_decide_sub(params->max_bytes, params->boot_bytes);
+	want = omem_decide_min(want, omem_decide_min(room, limit));
+	if (!want)
+		return OMEM_DECIDE_AT_CAP;
+
+	demand->urgency = urgency;
+	demand->reasons = reasons;
+	demand->bytes = want;
+	return OMEM_DECIDE_SEND;
+}
+
+/**
+ * omem_decide_demand_sent() - a DEMAND went out
+ * @state:   the policy's memory.
+ * @now_ms:  when.
+ * @seq:     the seq it carried (GRANT/DENY answer it).
+ * @urgency: its urgency.
+ */
+void omem_decide_demand_sent(struct omem_decide_state *state, u64 now_ms,
+			     u32 seq, u32 urgency)
+{
+	if (urgency == OMEM_RPC_URGENCY_CRITICAL) {
+		state->critical_outstanding = true;
+		state->critical_seq = seq;
+		state->critical_sent_ms = now_ms;
+		return;
+	}
+	state->demand_outstanding = true;
+	state->demand_seq = seq;
+	state->demand_sent_ms = now_ms;
+	state->demand_sent_any = true;
+	state->last_demand_ms = now_ms;
+}
+
+/* Clear the outstanding DEMAND @reply_to names; false if none does. */
+static bool omem_decide_answered(struct omem_decide_state *state, u32 reply_to)
+{
+	if (state->demand_outstanding && state->demand_seq == reply_to) {
+		state->demand_outstanding = false;
+		return true;
+	}
+	if (state->critical_outstanding && state->critical_seq == reply_to) {
+		state->critical_outstanding = false;
+		return true;
+	}
+	return false;
+}
+
+/**
+ * omem_decide_grant() - GRANT arrived
+ * @state:        the policy's memory.
+ * @params:       contract (boot size).
+ * @now_ms:       when.
+ * @reply_to:     the DEMAND it answers.
+ * @target_bytes: the contract total the device is now asked to reach.
+ *
+ * Until the guest's plugged memory reaches the target (or
+ * grant_timeout_ms passes), no further non-critical DEMAND goes out.
+ *
+ * Return: true if it answered a DEMAND in flight; false for a stale or
+ * unknown one, which changes nothing.
+ */
+bool omem_decide_grant(struct omem_decide_state *state,
+		       const struct omem_decide_params *params, u64 now_ms,
+		       u32 reply_to, u64 target_bytes)
+{
+	u64 target_plugged = omem_decide_sub(target_bytes, params->boot_bytes);
+
+	if (!omem_decide_answered(state, reply_to))
+		return false;
+	if (!state->grant_pending || target_plugged > state->grant_target_plugged)
+		state->grant_target_plugged = target_plugged;
+	state->grant_pending = true;
+	state->grant_ms = now_ms;
+	return true;
+}
+
+/**
+ * omem_decide_deny() - DENY arrived
+ * @state:          the policy's memory.
+ * @params:         contract (demand interval).
+ * @now_ms:         when.
+ * @reply_to:       the DEMAND it answers.
+ * @reason:         enum omem_rpc_deny_reason.
+ * @retry_after_ms: the host's backoff.
+ *
+ * The backoff holds even for a DENY that answers nothing in flight (the
+ * host said "not now").  A 0 backoff means the demand interval, or
+ * OMEM_DECIDE_DENY_STICKY_MS for CAP and FROZEN, which retrying does not
+ * change.
+ *
+ * Return: true if it answered a DEMAND in flight.
+ */
+bool omem_decide_deny(struct omem_decide_state *state,
+		      const struct omem_decide_params *params, u64 now_ms,
+		      u32 reply_to, u32 reason, u32 retry_after_ms)
+{
+	bool matched = omem_decide_answered(state, reply_to);
+	u64 wait = retry_after_ms;
+
+	if (!wait)
+		wait = reason == OMEM_RPC_DENY_CAP || reason == OMEM_RPC_DENY_FROZEN ?
+		       OMEM_DECIDE_DENY_STICKY_MS : params->demand_interval_ms;
+	state->deny_until_ms = omem_decide_max(state->deny_until_ms, now_ms + wait);
+	return matched;
+}
+
+/**
+ * omem_decide_surplus() - should the guest offer memory, and what?
+ * @state:   the policy's memory.
+ * @params:  tunables and contract.
+ * @sample:  the guest's figures now (after omem_decide_observe()).
+ * @reclaim: the host sent RECLAIM: answer now, whatever the hysteresis.
+ * @surplus: filled in when the answer is true.
+ *
+ * Unsolicited: MemAvailable has stayed over the high mark for
+ * surplus_hold_ms, no SURPLUS went in the last surplus_interval_ms, no
+ * DEMAND or GRANT is in flight.  The offer is the cost curve of plugged
+ * memory (ZONE_MOVABLE, at most what is plugged), free pages first, then
+ * clean cache, and never more than leaves the guest its keep mark (the
+ * early mark when answering RECLAIM), so that taking all of it does not
+ * make the guest ask again.
+ *
+ * Return: true if a SURPLUS is to be sent.
+ */
+bool omem_decide_surplus(struct omem_decide_state *state,
+			 const struct omem_decide_params *params,
+			 const struct omem_decide_sample *sample,
+			 bool reclaim, struct omem_decide_surplus *surplus)
+{
+	u64 now = sample->now_ms, keep, limit;
+	struct omem_decide_marks marks;
+
+	omem_decide_expire(state, params, sample);
+	if (!reclaim) {
+		if (!state->above_high ||
+		    !omem_decide_elapsed(now, state->above_since_ms, params->surplus_hold_ms))
+			return false;
+		if (state->surplus_sent_any &&
+		    !omem_decide_elapsed(now, state->last_surplus_ms, params->surplus_interval_ms))
+			return false;
+		if (state->demand_outstanding || state->critical_outstanding ||
+		    state->grant_pending)
+			return false;
+	}
+
+	omem_decide_marks(params, sample, &marks);
+	keep = reclaim ? marks.early_bytes : marks.keep_bytes;
+	limit = omem_decide_min(omem_decide_sub(sample->available_bytes, keep),
+				omem_decide_min(sample->movable_bytes, sample->plugged_bytes));
+	surplus->free_bytes = omem_decide_min(sample->movable_free_bytes, limit);
+	surplus->clean_cache_bytes = omem_decide_min(sample->movable_clean_bytes,
+						     limit - surplus->free_bytes);
+	surplus->unpluggable_bytes = surplus->free_bytes + surplus->clean_cache_bytes;
+	return reclaim || surplus->unpluggable_bytes;
+}
+
+/**
+ * omem_decide_surplus_sent() - a SURPLUS went out
+ * @state:   the policy's memory.
+ * @now_ms:  when.
+ * @reclaim: it answered RECLAIM (it still counts for the spacing).
+ */
+void omem_decide_surplus_sent(struct omem_decide_state *state, u64 now_ms,
+			      bool reclaim)
+{
+	(void)reclaim;
+	state->surplus_sent_any = true;
+	state->last_surplus_ms = now_ms;
+}
+
+/**
+ * omem_decide_stats_due() - is it time for STATS?
+ * @state:       the policy's memory.
+ * @now_ms:      now.
+ * @interval_ms: the contract's stats_interval_ms (0: never).
+ *
+ * Return: true if STATS should go now.
+ */
+bool omem_decide_stats_due(const struct omem_decide_state *state,
+			   u64 now_ms, u32 interval_ms)
+{
+	if (!interval_ms)
+		return false;
+	return !state->stats_sent_any ||
+	       omem_decide_elapsed(now_ms, state->last_stats_ms, interval_ms);
+}
+
+/* STATS went out at @now_ms. */
+void omem_decide_stats_sent(struct omem_decide_state *state, u64 now_ms)
+{
+	state->stats_sent_any = true;
+	state->last_stats_ms = now_ms;
+}
+
+/**
+ * omem_decide_refill() - may the OOM reserve take memory back now?
+ * @params:                tunables (marks).
+ * @sample:                the guest's figures now.
+ * @reserve_missing_bytes: what the reserve lacks.
+ *
+ * Only when MemAvailable, after the refill, would still be above the
+ * early mark by as much again: refilling must never be what makes the
+ * guest ask for memory.
+ *
+ * Return: true if the reserve may be refilled in full now.
+ */
+bool omem_decide_refill(const struct omem_decide_params *params,
+			const struct omem_decide_sample *sample,
+			u64 reserve_missing_bytes)
+{
+	struct omem_decide_marks marks;
+
+	if (!reserve_missing_bytes)
+		return false;
+	omem_decide_marks(params, sample, &marks);
+	return sample->available_bytes >= marks.early_bytes + 2 * reserve_missing_bytes;
+}
