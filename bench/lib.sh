@@ -1,0 +1,54 @@
+# bench/lib.sh — what the benchmarks share: options, the machine line, and
+# writing a result section into docs/benchmarks.md.  Sourced after
+# tests/lib/guest.sh and tests/lib/omem.sh.
+#
+# A benchmark prints its result as a Markdown section on stdout.  With
+# --write it also replaces its own section of docs/benchmarks.md, the part
+# between "<!-- bench:NAME begin -->" and "<!-- bench:NAME end -->", so each
+# benchmark updates its table in place and leaves the others alone.
+# shellcheck shell=bash
+
+BENCH_WRITE=0
+BENCH_DOC=$top_srcdir/docs/benchmarks.md
+
+# bench_machine: one line describing where the figures were measured.
+bench_machine() {
+    local cpu cores mem qemu libvirt kernel
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    cores=$(nproc)
+    mem=$(awk '$1 == "MemTotal:" { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+    qemu=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')
+    libvirt=$(virsh -v 2>/dev/null)
+    kernel=$(uname -r)
+    echo "$cpu, $cores cores, $mem; host kernel $kernel; QEMU $qemu (TCG); libvirt $libvirt"
+}
+
+# bench_write_section NAME FILE: put FILE's contents between NAME's markers
+# in docs/benchmarks.md (appended at the end when the markers are missing).
+bench_write_section() {
+    local name=$1 file=$2 begin end
+    begin="<!-- bench:$name begin -->"
+    end="<!-- bench:$name end -->"
+    if ! grep -qF -- "$begin" "$BENCH_DOC" 2>/dev/null; then
+        printf '\n%s\n%s\n' "$begin" "$end" >>"$BENCH_DOC"
+    fi
+    "$OMEM_PYTHON" - "$BENCH_DOC" "$begin" "$end" "$file" <<'EOF'
+import sys
+doc, begin, end, section = sys.argv[1:5]
+text = open(doc).read()
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+body = open(section).read().rstrip("\n")
+open(doc, "w").write(head + begin + "\n" + body + "\n" + end + tail)
+EOF
+}
+
+# bench_say TEXT: progress on stderr (stdout carries the result).
+bench_say() {
+    printf '%s: %s\n' "${BENCH_NAME:-bench}" "$*" >&2
+}
+
+bench_die() {
+    bench_say "error: $*"
+    exit 1
+}

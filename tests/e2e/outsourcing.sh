@@ -1,0 +1,325 @@
+#!/bin/bash
+# tests/e2e/outsourcing.sh — the outsourcing loop end to end: a real TCG
+# guest with omem_client.ko, the real omemd, libvirtd's virtio-mem.
+#
+# One guest (256 MiB boot, 1536 MiB virtio-mem: max 1.75 GiB) is shared by
+# the scenarios, in this order, each leaving the guest back on its boot RAM
+# with omemd serving it:
+#   4. no daemon  the guest boots and works on its boot RAM with no omemd;
+#                 omemd started later attaches the device and a session opens
+#   1. grow       memload takes 1 GiB in 64 MiB steps: it completes, no
+#                 OOM kill in the guest, plugged >= 768 MiB
+#   2. give back  memload frees: within 30 s plugged < 256 MiB and the
+#                 QEMU's RssShmem (guest RAM; not RSS, which has TCG's code
+#                 cache) fell by >= 512 MiB
+#   5. restart    omemd is killed (-9) mid-growth and started again: it
+#                 re-attaches the transport, plugged is unchanged, the
+#                 growth goes on to 1 GiB with no OOM kill
+#   3. cap        setmem-outsourced --live caps the guest at 768 MiB total;
+#                 memload pushes past it: boot + plugged never exceeds
+#                 768 MiB, the guest's own OOM killer kills memload, the
+#                 guest lives on
+# Scenarios are plain functions, not guest_scenario: its reset detaches the
+# <shmem> and requests 0, which is omemd's to do.
+#
+# omemd manages every running omem domain of the libvirtd: run this script
+# alone (make check without -j), not beside other real-guest scripts.
+# ~4 minutes under TCG.  TAP on stdout.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+# shellcheck source=../lib/guest.sh
+. "$top_srcdir/tests/lib/guest.sh"
+# shellcheck source=../lib/omem.sh
+. "$top_srcdir/tests/lib/omem.sh"
+
+BOOT_MIB=256
+VMEM_MIB=1536
+MIB_KIB=1024
+BOOT_TIMEOUT=120
+# omemd finds a running omem VM at start and attaches its transport; the
+# guest probes the device and says HELLO within a second or two.
+ATTACH_TIMEOUT=60
+# 1 GiB in 64 MiB steps every 200 ms is ~4 s of touching under TCG, plus
+# the plugs; generous for a busy two-core host.
+GROW_TIMEOUT=180
+GIVE_BACK_TIMEOUT=30     # the issue's figure
+GROW_MIN_PLUGGED_MIB=768
+GIVE_BACK_RSS_MIB=512
+CAP_MIB=768
+MAX_MIB=$((BOOT_MIB + VMEM_MIB))
+# omemd's budget here: all of the guest's max, so only the contract limits.
+BUDGET=${VMEM_MIB}M
+
+cleanup() {
+    omemd_cleanup
+    guest_cleanup
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+vo() {
+    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
+}
+
+# outsourcing_scenario DESCRIPTION FUNCTION: run one scenario; afterwards
+# the guest must still run and answer, else the script ends.
+outsourcing_scenario() {
+    local description=$1 start
+    shift
+    diag "scenario: $description"
+    start=$(omem_now)
+    "$@"
+    diag "scenario: $description took $(omem_elapsed "$start")s"
+    guest_alive "$GUEST" || bail_out "guest $GUEST stopped during '$description'"
+    guest_run "$GUEST" true 30 >/dev/null ||
+        bail_out "guest $GUEST no longer answers after '$description'"
+}
+
+# memload_spawn NAME ARGS: start memload in the guest in the background.
+memload_spawn() {
+    guest_run "$GUEST" "spawn $1 memload $2" 30 >/dev/null
+}
+
+# memload_log NAME: its output so far.
+memload_log() {
+    guest_run "$GUEST" "cat /tmp/$1.log" 30
+}
+
+# memload_status NAME: its exit status, 255 while it runs.
+memload_status() {
+    local status=0
+    guest_run "$GUEST" "finished $1" 30 >/dev/null || status=$?
+    echo "$status"
+}
+
+memload_holding() {
+    memload_log "$1" | grep -q '^memload: holding'
+}
+
+memload_ended() {
+    [ "$(memload_status "$1")" != 255 ]
+}
+
+plugged_below() {
+    local plugged
+    plugged=$(omem_plugged_mib "$GUEST") && [ "$plugged" -lt "$1" ]
+}
+
+plugged_at_least() {
+    local plugged
+    plugged=$(omem_plugged_mib "$GUEST") && [ "$plugged" -ge "$1" ]
+}
+
+# ---------------------------------------------------------------- 4. no daemon
+
+scenario_no_daemon() {
+    local total plugged status mark
+    total=$(omem_guest_meminfo_mib "$GUEST" MemTotal)
+    plugged=$(omem_plugged_mib "$GUEST")
+    if [ "$plugged" = 0 ] && [ -n "$total" ] && [ "$total" -le "$BOOT_MIB" ]; then
+        ok "without omemd the guest runs on its boot RAM (MemTotal $total MiB, plugged 0)"
+    else
+        not_ok "without omemd the guest runs on its boot RAM" "MemTotal ${total:-?} MiB, plugged ${plugged:-?} MiB"
+    fi
+    status=0
+    guest_run "$GUEST" "memload --size 64M --step 16M --hold 0" 60 >/dev/null || status=$?
+    check "a 64 MiB workload runs on boot RAM alone (exit $status)" test "$status" = 0
+    check "the module waits for a device: no session" test "$(omem_session_state "$GUEST")" != open
+
+    mark=$(omemd_log_mark)
+    if ! omemd_start --budget "$BUDGET"; then
+        not_ok "omemd starts" "$(omemd_log | tail -n 5)"
+        bail_out "no omemd, nothing else to test"
+    fi
+    ok "omemd starts (budget $BUDGET)"
+    if omemd_wait_log "vm $GUEST: transport attached" "$ATTACH_TIMEOUT" "$mark" >/dev/null; then
+        ok "omemd attaches the transport device to the running guest"
+    else
+        not_ok "omemd attaches the transport device to the running guest" "$(omemd_log | tail -n 10)"
+    fi
+    if omem_wait_session "$GUEST" "$ATTACH_TIMEOUT"; then
+        ok "the guest's module opens a session with omemd"
+    else
+        not_ok "the guest's module opens a session with omemd" \
+            "$(guest_run "$GUEST" omem_status 2>&1)" "$(guest_run "$GUEST" 'klog 10' 2>&1)"
+    fi
+    check "omemd's status shows the session open" \
+        test "$(omem_status_get "$GUEST" session.state 2>&1)" = open
+}
+
+# ---------------------------------------------------------------- 1. grow
+
+# grow NAME INTERVAL: start memload taking 1 GiB in 64 MiB steps.
+grow() {
+    memload_spawn "$1" "--size 1024M --step 64M --interval $2 --hold forever --release-file /tmp/$1.release"
+}
+
+scenario_grow() {
+    local oom_before oom_after plugged start
+    oom_before=$(omem_guest_oom_kills "$GUEST")
+    start=$(omem_now)
+    grow grow 200ms
+    if poll_until "$GROW_TIMEOUT" memload_holding grow; then
+        ok "memload takes 1 GiB in 64 MiB steps on a 256 MiB guest ($(omem_elapsed "$start")s)"
+    else
+        not_ok "memload takes 1 GiB in 64 MiB steps on a 256 MiB guest" \
+            "status $(memload_status grow) after ${GROW_TIMEOUT}s:" "$(memload_log grow | tail -n 5)" \
+            "$(omemd_log | tail -n 10)"
+    fi
+    oom_after=$(omem_guest_oom_kills "$GUEST")
+    check "no OOM kill in the guest (oom_kill $oom_before -> $oom_after)" \
+        test "${oom_before:-x}" = "${oom_after:-y}"
+    # libvirt's <current> lags the guest by up to a second.
+    poll_until 5 plugged_at_least "$GROW_MIN_PLUGGED_MIB"
+    plugged=$(omem_plugged_mib "$GUEST")
+    check "plugged >= $GROW_MIN_PLUGGED_MIB MiB (it is ${plugged:-?} MiB)" \
+        test "${plugged:-0}" -ge "$GROW_MIN_PLUGGED_MIB"
+}
+
+# ---------------------------------------------------------------- 2. give back
+
+scenario_give_back() {
+    local rss_before rss_after plugged start fell
+    rss_before=$(omem_rss_shmem_kib "$GUEST")
+    guest_run "$GUEST" "touch /tmp/grow.release" 30 >/dev/null
+    poll_until 60 memload_ended grow
+    check "memload frees its 1 GiB and exits 0" test "$(memload_status grow)" = 0
+    start=$(omem_now)
+    if poll_until "$GIVE_BACK_TIMEOUT" plugged_below "$BOOT_MIB"; then
+        ok "within ${GIVE_BACK_TIMEOUT}s plugged is under $BOOT_MIB MiB ($(omem_plugged_mib "$GUEST") MiB after $(omem_elapsed "$start")s)"
+    else
+        not_ok "within ${GIVE_BACK_TIMEOUT}s plugged is under $BOOT_MIB MiB" \
+            "plugged $(omem_plugged_mib "$GUEST") MiB" "$(omemd_log | tail -n 10)"
+    fi
+    # Unplugged blocks are discarded on the host as the unplug completes.
+    rss_after=$(omem_rss_shmem_kib "$GUEST")
+    fell=$(( (rss_before - rss_after) / MIB_KIB ))
+    check "the QEMU's RssShmem fell by >= $GIVE_BACK_RSS_MIB MiB (${rss_before} -> ${rss_after} kB: $fell MiB)" \
+        test "$fell" -ge "$GIVE_BACK_RSS_MIB"
+}
+
+# ---------------------------------------------------------------- 5. restart
+
+scenario_restart() {
+    local oom_before oom_after before after mark start
+    oom_before=$(omem_guest_oom_kills "$GUEST")
+    grow regrow 500ms
+    if ! poll_until 90 plugged_at_least 256; then
+        not_ok "the guest grows past 256 MiB plugged before omemd is killed" \
+            "plugged $(omem_plugged_mib "$GUEST") MiB"
+        return
+    fi
+    omemd_kill9
+    before=$(omem_plugged_mib "$GUEST")
+    ok "omemd killed with SIGKILL mid-growth (plugged $before MiB)"
+    mark=$(omemd_log_mark)
+    start=$(omem_now)
+    if ! omemd_start --budget "$BUDGET"; then
+        not_ok "omemd starts again" "$(omemd_log | tail -n 5)"
+        bail_out "no omemd after the restart"
+    fi
+    if omemd_wait_log "vm $GUEST: transport attached" "$ATTACH_TIMEOUT" "$mark" >/dev/null &&
+       omem_wait_session "$GUEST" "$ATTACH_TIMEOUT"; then
+        ok "the new omemd re-attaches the transport and the session opens ($(omem_elapsed "$start")s)"
+    else
+        not_ok "the new omemd re-attaches the transport and the session opens" \
+            "$(omemd_log_since "$mark" | tail -n 10)" "$(guest_run "$GUEST" omem_status 2>&1)"
+    fi
+    # What the new omemd found is what the guest had: nothing unplugged.
+    after=$(omemd_log_since "$mark" | sed -n "s/.*vm $GUEST: managed .*plugged \([0-9.]* [KMG]iB\).*/\1/p" | head -n 1)
+    check "the new omemd takes over the plugged size unchanged (before kill $before MiB, found ${after:-?})" \
+        test "$(omem_size_mib "$after")" = "$before"
+    if poll_until "$GROW_TIMEOUT" memload_holding regrow; then
+        ok "the growth goes on to 1 GiB ($(omem_plugged_mib "$GUEST") MiB plugged)"
+    else
+        not_ok "the growth goes on to 1 GiB" "status $(memload_status regrow):" \
+            "$(memload_log regrow | tail -n 5)" "$(omemd_log_since "$mark" | tail -n 10)"
+    fi
+    oom_after=$(omem_guest_oom_kills "$GUEST")
+    check "no OOM kill across the restart (oom_kill $oom_before -> $oom_after)" \
+        test "${oom_before:-x}" = "${oom_after:-y}"
+    guest_run "$GUEST" "signal regrow TERM" 30 >/dev/null
+    poll_until 60 memload_ended regrow
+    poll_until "$GIVE_BACK_TIMEOUT" plugged_below "$BOOT_MIB" ||
+        diag "after the restart scenario $(omem_plugged_mib "$GUEST") MiB are still plugged"
+}
+
+# omem_size_mib "1.5 GiB"|"768 MiB"|"0 B": omemd's printed size in MiB.
+omem_size_mib() {
+    awk -v v="${1%% *}" -v u="${1##* }" 'BEGIN {
+        m = (u == "GiB") ? 1024 : (u == "MiB") ? 1 : (u == "KiB") ? 1 / 1024 : 0
+        printf "%d\n", v * m }'
+}
+
+# ---------------------------------------------------------------- 3. cap
+
+scenario_cap() {
+    local output status=0 peak=0 total plugged oom_before oom_after ended
+    output=$(vo setmem-outsourced "$GUEST" "${CAP_MIB}M" --live 2>&1) || status=$?
+    if [ "$status" != 0 ]; then
+        not_ok "setmem-outsourced ${CAP_MIB}M --live" "exit $status: $output"
+        return
+    fi
+    ok "setmem-outsourced ${CAP_MIB}M --live caps the guest at $CAP_MIB MiB total"
+    oom_before=$(omem_guest_oom_kills "$GUEST")
+    grow capped 200ms
+    # Sample boot + plugged (and requested: a plug may lag it) while
+    # memload pushes past the cap, until memload ends.
+    for _ in $(seq $((GROW_TIMEOUT * 2))); do
+        plugged=$(omem_plugged_mib "$GUEST") || plugged=0
+        total=$((BOOT_MIB + plugged))
+        [ "$total" -gt "$peak" ] && peak=$total
+        requested=$(omem_requested_mib "$GUEST") || requested=0
+        [ $((BOOT_MIB + requested)) -gt "$peak" ] && peak=$((BOOT_MIB + requested))
+        memload_ended capped && { ended=1; break; }
+        sleep 0.5
+    done
+    check "boot + plugged never exceeds the cap (peak $peak MiB, cap $CAP_MIB MiB)" \
+        test "$peak" -le "$CAP_MIB"
+    oom_after=$(omem_guest_oom_kills "$GUEST")
+    status=$(memload_status capped)
+    if [ "${ended:-0}" = 1 ] && [ "$status" = 137 ] && [ "${oom_after:-0}" -gt "${oom_before:-0}" ]; then
+        ok "the guest's OOM killer kills memload (exit $status, oom_kill $oom_before -> $oom_after)"
+    else
+        not_ok "the guest's OOM killer kills memload" \
+            "memload status $status, oom_kill $oom_before -> $oom_after" "$(memload_log capped | tail -n 3)" \
+            "$(guest_run "$GUEST" 'klog 10' 2>&1)"
+        guest_run "$GUEST" "signal capped KILL" 30 >/dev/null
+    fi
+    check "the guest lives on and answers" guest_run "$GUEST" true 30
+    check "omemd still runs" kill -0 "$OMEMD_PID"
+    output=$(vo setmem-outsourced "$GUEST" "${MAX_MIB}M" --live 2>&1) ||
+        diag "restoring the cap failed: $output"
+}
+
+# ---------------------------------------------------------------- main
+
+guest_require_host
+[ -x "$OMEM_VIRT_OMEM" ] || bail_out "$OMEM_VIRT_OMEM is not built; run make"
+omemd_built || skip_all "host-server/omemd is not built"
+script_start=$(omem_now)
+
+guest_start outsourcing --boot-mib "$BOOT_MIB" --vmem-mib "$VMEM_MIB" ||
+    bail_out "could not start the guest"
+if marker=$(guest_wait_for "$GUEST" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1); then
+    ok "the guest boots ($(omem_elapsed "$script_start")s): ${marker#OMEM-GUEST: }"
+else
+    not_ok "the guest boots" "$marker"
+    bail_out "no guest, nothing else to test"
+fi
+case $marker in
+    *omem_client=loaded*) ;;
+    *) bail_out "omem_client.ko is not loaded in the guest (built? see configure)" ;;
+esac
+
+outsourcing_scenario "no daemon, then omemd" scenario_no_daemon
+outsourcing_scenario "grow to 1 GiB" scenario_grow
+outsourcing_scenario "give back" scenario_give_back
+outsourcing_scenario "omemd restarts mid-growth" scenario_restart
+outsourcing_scenario "cap" scenario_cap
+
+diag "whole outsourcing scenario: $(omem_elapsed "$script_start")s"
+done_testing
