@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manager-private.h: the manager's objects, shared by its files only:
+ * manager.c (threads, libvirt connection and events, VM registry),
+ * manager-vm.c (each VM's decisions and actuation), manager-link.c
+ * (attaching the transport device), manager-status.c (status socket).
+ * Everything here belongs to the main thread unless a field says so.
+ */
+#ifndef OMEM_MANAGER_PRIVATE_H
+#define OMEM_MANAGER_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "manager.h"
+#include "omemd-config.h"
+#include "policy.h"
+#include "session.h"
+#include "status-json.h"
+#include "transport.h"
+
+/* The <shmem> omemd attaches to every omem VM (docs/omemd.md). */
+#define MANAGER_SHMEM_NAME "omem0"
+
+/* Where libvirt's QEMU driver writes each VM's QEMU pid (qemu:///system). */
+#define MANAGER_QEMU_PID_DIR "/run/libvirt/qemu"
+
+/* How often the main thread looks at stalled unplugs, pending ejects and
+ * HELLO deadlines: events do the rest, 1 s is only the fallback. */
+#define MANAGER_TICK_MS 1000
+
+/* Where a VM's transport device stands. */
+typedef enum {
+	VM_LINK_NONE,        /* nothing attached by omemd (dry run, not yet) */
+	VM_LINK_DETACHING,   /* a stale <shmem> from an earlier omemd is being ejected */
+	VM_LINK_ATTACHING,   /* attach-device in flight */
+	VM_LINK_ATTACHED,    /* the device is ours; QEMU is connected or will be */
+	VM_LINK_FAILED,      /* attach failed or the eject timed out: not retried */
+} VmLink;
+
+typedef struct _Vm Vm;
+
+struct _Manager {
+	OmemdConfig config;
+	bool dry_run;
+	bool started, stopped, failed;
+	GMainLoop *loop;                 /* quit on failure (not owned) */
+	GMainContext *main_context;      /* the default context */
+	int64_t started_unix_ms;
+
+	/* libvirt */
+	virConnectPtr conn;
+	GThread *event_thread;           /* runs virEventRunDefaultImpl */
+	gint event_thread_quit;          /* atomic */
+	int callback_lifecycle, callback_reboot, callback_device_removed;
+	int callback_size, callback_contract;
+
+	/* transport thread */
+	GThread *transport_thread;
+	GMainContext *transport_context;
+	GMainLoop *transport_loop;
+
+	/* VMs by UUID string */
+	GHashTable *vms;
+	uint64_t next_transport_id;
+
+	/* budget (beyond boot RAM; see policy.h) */
+	uint64_t budget_bytes;
+
+	uid_t qemu_uid;
+	char *vm_dir;                    /* RUN_DIR/vm */
+	char *pid_path;                  /* RUN_DIR/omemd.pid */
+
+	/* status socket */
+	GSocketService *status_service;
+	char *status_path;
+
+	guint tick_source;
+};
+
+struct _Vm {
+	int refs;                        /* main thread only (GTask holds one) */
+	Manager *manager;
+	char *uuid;
+	char *name;
+	virDomainPtr domain;
+	bool gone;                       /* removed from the registry: async ends are ignored */
+
+	PolicyVm policy;                 /* contract + requested/plugged */
+	GHashTable *plugged_by_alias;    /* alias -> plugged bytes (guint64 *), from events */
+	StatusVm status;
+
+	Transport *transport;            /* lives on the transport thread */
+	uint64_t transport_id;           /* tags its events */
+	char *socket_path;
+	VmLink link;
+	int64_t eject_deadline_ms;       /* VM_LINK_DETACHING: give up then */
+	char *stale_shmem_xml;           /* the <shmem> being ejected */
+
+	bool session_open;
+	uint32_t session_epoch;
+	int64_t hello_deadline_ms;       /* 0: not waiting for HELLO */
+	bool held_at_min;                /* no HELLO: holding min */
+	bool frozen_by_omemd;            /* eject timed out: size left alone */
+	PolicyUnplug unplug;
+};
+
+/* Milliseconds: monotonic for deadlines, real time for the status. */
+int64_t manager_now_ms(void);
+int64_t manager_unix_ms(void);
+
+/* "512 MiB", "1.2 GiB": sizes in log lines; g_free. */
+char *manager_size(uint64_t bytes);
+
+/* The policy config from the omemd config. */
+void manager_policy_config(const Manager *manager, PolicyConfig *ret_config);
+
+/* Budget not charged to any VM (0 when over-committed). */
+uint64_t manager_budget_left(const Manager *manager);
+
+Vm *vm_ref(Vm *vm);
+void vm_unref(Vm *vm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Vm, vm_unref)
+
+/* manager-vm.c: a VM found running (scan or start event); NULL when it is
+ * not an omem domain or its contract is unusable (logged). */
+Vm *manager_vm_discover(Manager *manager, virDomainPtr domain);
+/* manager-vm.c: libvirt events, already on the main thread. */
+void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes);
+void manager_vm_on_contract_change(Vm *vm);
+void manager_vm_on_reboot(Vm *vm);
+/* manager-vm.c: a transport event, already on the main thread. */
+void manager_vm_on_transport(Vm *vm, const TransportEvent *event);
+/* manager-vm.c: the 1 s tick: HELLO deadline, stalled unplugs. */
+void manager_vm_tick(Vm *vm, int64_t now_ms);
+/* manager-vm.c: bring requested inside [min, cap] (at discovery). */
+void manager_vm_apply_contract(Vm *vm);
+/* manager-vm.c: publish the WELCOME figures to the transport. */
+void manager_vm_publish_contract(Vm *vm);
+
+/* manager-link.c: create the transport and attach the device (after
+ * ejecting a stale one); logs and records failures itself. */
+void manager_link_start(Vm *vm);
+/* manager-link.c: the tick and the device-removed event: a pending eject
+ * done or overdue. */
+void manager_link_check_eject(Vm *vm, int64_t now_ms);
+/* manager-link.c: hand the transport to the transport thread to be freed. */
+void manager_link_release(Vm *vm);
+
+/* manager-status.c */
+bool manager_status_start(Manager *manager, GError **error);
+void manager_status_stop(Manager *manager);
+
+#endif /* OMEM_MANAGER_PRIVATE_H */

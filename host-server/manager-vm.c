@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manager-vm.c: one VM's life inside omemd, on the main thread: found
+ * (contract and devices read from libvirt), its guest's DEMAND, SURPLUS
+ * and STATS decided with policy.h and answered, sizes followed through
+ * libvirt's events, no-HELLO guests held at min, stalled unplugs
+ * re-issued.  Every decision is one log line at info and one entry in the
+ * VM's status record.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "manager-private.h"
+#include "omem-virt-internal.h"
+#include "omemd-log.h"
+
+static const char *const urgency_names[] = { "?", "LOW", "NORMAL", "HIGH", "CRITICAL" };
+
+static const char *manager_urgency_name(uint32_t urgency)
+{
+	return urgency < G_N_ELEMENTS(urgency_names) ? urgency_names[urgency] : "?";
+}
+
+static const char *manager_deny_name(uint32_t reason)
+{
+	switch (reason) {
+	case OMEM_RPC_DENY_BUDGET: return "BUDGET";
+	case OMEM_RPC_DENY_CAP: return "CAP";
+	case OMEM_RPC_DENY_RATE: return "RATE";
+	case OMEM_RPC_DENY_FROZEN: return "FROZEN";
+	case OMEM_RPC_DENY_BUSY: return "BUSY";
+	}
+	return "?";
+}
+
+/* Read the live XML's virtio-mem devices into the VM (requested, plugged
+ * per alias, block).  Returns 0 or -1 with the reason logged. */
+static int manager_vm_read_devices(Vm *vm)
+{
+	g_autofree char *xml = virDomainGetXMLDesc(vm->domain, 0);
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+	uint64_t requested = 0, plugged = 0, block = 0;
+
+	if (!xml) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read its live XML: %s", vm->name,
+			  virGetLastErrorMessage());
+		return -1;
+	}
+	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
+	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0 || memory->devices->len == 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read its virtio-mem devices: %s", vm->name,
+			  doc && memory ? "none in the live XML" : omem_error_last_message());
+		return -1;
+	}
+	g_hash_table_remove_all(vm->plugged_by_alias);
+	for (guint i = 0; i < memory->devices->len; i++) {
+		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
+		guint64 *value = g_new(guint64, 1);
+
+		*value = device->plugged_bytes;
+		g_hash_table_insert(vm->plugged_by_alias,
+				    g_strdup(device->alias ? device->alias : "(none)"), value);
+		requested += device->requested_bytes;
+		plugged += device->plugged_bytes;
+		block = MAX(block, device->block_bytes);
+	}
+	vm->policy.requested_bytes = requested;
+	vm->policy.plugged_bytes = plugged;
+	vm->policy.block_bytes = block;
+	vm->status.has_memory = true;
+	vm->status.requested_bytes = requested;
+	vm->status.plugged_bytes = plugged;
+	return 0;
+}
+
+/* Copy a validated contract into the VM's policy view and status. */
+static void manager_vm_take_contract(Vm *vm, const OmemContract *contract)
+{
+	vm->policy.boot_bytes = omem_contract_get_boot(contract);
+	vm->policy.min_bytes = omem_contract_get_min(contract);
+	vm->policy.cap_bytes = omem_contract_get_cap(contract);
+	vm->policy.max_bytes = omem_contract_get_max(contract);
+	vm->policy.buffer_percent = omem_contract_get_buffer_percent(contract);
+	vm->policy.frozen = omem_contract_get_frozen(contract);
+	vm->status.has_contract = true;
+	vm->status.boot_bytes = vm->policy.boot_bytes;
+	vm->status.min_bytes = vm->policy.min_bytes;
+	vm->status.cap_bytes = vm->policy.cap_bytes;
+	vm->status.max_bytes = vm->policy.max_bytes;
+	vm->status.shares = omem_contract_get_shares(contract);
+	vm->status.buffer_percent = vm->policy.buffer_percent;
+	vm->status.frozen = vm->policy.frozen;
+}
+
+void manager_vm_publish_contract(Vm *vm)
+{
+	struct rpc_msg_welcome contract = {
+		.buffer_percent = vm->policy.buffer_percent,
+		.boot_bytes = vm->policy.boot_bytes,
+		.min_bytes = vm->policy.min_bytes,
+		.max_bytes = vm->policy.max_bytes,
+		.cap_bytes = vm->policy.cap_bytes,
+		.plugged_bytes = vm->policy.plugged_bytes,
+		.block_bytes = vm->policy.block_bytes,
+	};
+
+	if (vm->transport)
+		transport_set_contract(vm->transport, &contract);
+}
+
+Vm *manager_vm_discover(Manager *manager, virDomainPtr domain)
+{
+	g_autoptr(OmemContract) contract = NULL;
+	g_autoptr(Vm) vm = NULL;
+	const OmemError *error;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	const char *name = virDomainGetName(domain);
+
+	if (!g_pattern_match_simple(manager->config.domains, name)) {
+		omemd_log(OMEMD_LOG_DEBUG, "domain %s does not match [daemon] domains = %s; left alone",
+			  name, manager->config.domains);
+		return NULL;
+	}
+	if (omem_contract_get(domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
+		error = omem_error_last();
+		if (error && error->code == OMEM_ERR_NOT_OMEM)
+			omemd_log(OMEMD_LOG_DEBUG, "domain %s is not an omem domain; left alone", name);
+		else
+			omemd_log(OMEMD_LOG_WARNING, "domain %s: cannot read its omem contract, left alone: %s",
+				  name, omem_error_last_message());
+		return NULL;
+	}
+	if (omem_contract_validate(contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: its contract breaks the rules, left alone until it is fixed: %s",
+			  name, omem_error_last_message());
+		return NULL;
+	}
+	if (virDomainGetUUIDString(domain, uuid) < 0)
+		return NULL;
+
+	vm = g_new0(Vm, 1);
+	vm->refs = 1;
+	vm->manager = manager;
+	vm->uuid = g_strdup(uuid);
+	vm->name = g_strdup(name);
+	vm->domain = domain;
+	virDomainRef(domain);
+	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	vm->status.name = g_strdup(name);
+	vm->status.uuid = g_strdup(uuid);
+	vm->status.state = "running";
+	vm->status.has_session = true;
+	vm->status.session_state = "none";
+	vm->status.session_since_unix_ms = manager_unix_ms();
+	manager_vm_take_contract(vm, contract);
+	if (manager_vm_read_devices(vm) < 0)
+		return NULL;
+	{
+		g_autofree char *boot = manager_size(vm->policy.boot_bytes);
+		g_autofree char *min = manager_size(vm->policy.min_bytes);
+		g_autofree char *cap = manager_size(vm->policy.cap_bytes);
+		g_autofree char *max = manager_size(vm->policy.max_bytes);
+		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
+		g_autofree char *plugged = manager_size(vm->policy.plugged_bytes);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: managed (uuid %s): boot %s, min %s, cap %s, max %s; requested %s, plugged %s%s",
+			  name, uuid, boot, min, cap, max, requested, plugged,
+			  vm->policy.frozen ? "; frozen by its contract" : "");
+	}
+	return g_steal_pointer(&vm);
+}
+
+/* Change the devices' requested size.  In a dry run only the decision is
+ * logged.  Returns false when libvirt refused (logged). */
+static bool manager_vm_set_requested(Vm *vm, uint64_t requested_bytes)
+{
+	if (vm->manager->dry_run)
+		return true;
+	if (omem_domain_set_requested(vm->domain, requested_bytes) < 0) {
+		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
+			  vm->name, requested_bytes, omem_error_last_message());
+		return false;
+	}
+	vm->policy.requested_bytes = requested_bytes;
+	vm->status.requested_bytes = requested_bytes;
+	return true;
+}
+
+/* Re-send each device's current requested size unchanged: QEMU then
+ * tells the guest again, and its virtio_mem retries a stalled unplug at
+ * once instead of ~50 s later (FACTS.md).  omem_domain_set_requested skips
+ * devices already at their size, so this builds the update itself. */
+static bool manager_vm_reissue(Vm *vm)
+{
+	g_autofree char *xml = NULL;
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+
+	if (vm->manager->dry_run)
+		return true;
+	xml = virDomainGetXMLDesc(vm->domain, 0);
+	if (!xml)
+		return false;
+	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
+	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0)
+		return false;
+	for (guint i = 0; i < memory->devices->len; i++) {
+		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
+		g_autofree char *device_xml = NULL;
+
+		if (device->plugged_bytes <= device->requested_bytes)
+			continue;
+		device_xml = omem_live_device_xml(doc, device, device->requested_bytes);
+		if (!device_xml ||
+		    virDomainUpdateDeviceFlags(vm->domain, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+			omemd_log(OMEMD_LOG_WARNING, "vm %s: re-issuing the unplug of %s failed: %s", vm->name,
+				  device->alias ? device->alias : "its virtio-mem device",
+				  device_xml ? virGetLastErrorMessage() : omem_error_last_message());
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Apply a SHRINK or GROW decision and record it. */
+static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
+{
+	PolicyConfig config;
+	g_autofree char *from = manager_size(vm->policy.requested_bytes);
+	g_autofree char *to = manager_size(result->requested_bytes);
+	g_autofree char *reason = NULL;
+	bool ok;
+
+	if (result->action == POLICY_ACTION_HOLD)
+		return;
+	manager_policy_config(vm->manager, &config);
+	ok = manager_vm_set_requested(vm, result->requested_bytes);
+	reason = g_strdup_printf("%s: %s", cause, result->why);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: %s -> %s requested %s (was %s)%s%s", vm->name, cause,
+		  result->action == POLICY_ACTION_SHRINK ? "SHRINK" : "GROW", to, from,
+		  vm->manager->dry_run ? " [dry run]" : "", ok ? "" : " FAILED");
+	if (!ok)
+		return;
+	status_vm_add_decision(&vm->status, manager_unix_ms(), policy_action_name(result->action),
+			       result->requested_bytes, reason);
+	if (result->action == POLICY_ACTION_SHRINK && !vm->manager->dry_run)
+		policy_unplug_start(&vm->unplug, &config, result->requested_bytes,
+				    vm->policy.plugged_bytes, manager_now_ms());
+}
+
+/* Send the answer to a DEMAND to the transport thread. */
+typedef struct {
+	Transport *transport;
+	uint32_t epoch, reply_to;
+	struct rpc_msg msg;
+} ManagerReply;
+
+static gboolean manager_vm_send_reply(gpointer data)
+{
+	ManagerReply *reply = data;
+
+	transport_send_reply(reply->transport, reply->epoch, reply->reply_to, &reply->msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void manager_vm_reply(Vm *vm, uint32_t epoch, uint32_t reply_to, const struct rpc_msg *msg)
+{
+	ManagerReply *reply = g_new0(ManagerReply, 1);
+
+	reply->transport = vm->transport;
+	reply->epoch = epoch;
+	reply->reply_to = reply_to;
+	reply->msg = *msg;
+	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
+				   manager_vm_send_reply, reply, g_free);
+}
+
+static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
+{
+	Manager *manager = vm->manager;
+	const struct rpc_msg_demand *demand = &event->u.demand;
+	PolicyConfig config;
+	PolicyDemandResult result;
+	struct rpc_msg reply = { 0 };
+	g_autofree char *asked = manager_size(demand->bytes);
+	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
+	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
+
+	/* The guest's wish, before its buffer, as a total. */
+	vm->status.has_demand = true;
+	vm->status.demand_bytes = total + demand->bytes * 100 / (100 + vm->policy.buffer_percent);
+
+	manager_policy_config(manager, &config);
+	if (policy_decide_demand(&config, &vm->policy, manager_budget_left(manager), demand->bytes,
+				 demand->urgency, &result) < 0) {
+		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
+					       .deny_reason = OMEM_RPC_DENY_BUSY,
+					       .retry_after_ms = config.retry_busy_ms,
+					       .requested_bytes = vm->policy.requested_bytes };
+	}
+	if (result.action != POLICY_ACTION_DEFER &&
+	    !manager_vm_set_requested(vm, result.requested_bytes)) {
+		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
+					       .deny_reason = OMEM_RPC_DENY_BUSY,
+					       .retry_after_ms = config.retry_busy_ms,
+					       .requested_bytes = vm->policy.requested_bytes,
+					       .limited_by = "libvirt" };
+	}
+	if (result.action == POLICY_ACTION_DEFER) {
+		reply.type = OMEM_RPC_DENY;
+		reply.u.deny.reason = result.deny_reason;
+		reply.u.deny.retry_after_ms = result.retry_after_ms;
+		answer = g_strdup_printf("DENY %s, retry after %u ms", manager_deny_name(result.deny_reason),
+					 result.retry_after_ms);
+	} else {
+		g_autofree char *granted = manager_size(result.grant_bytes);
+
+		reply.type = OMEM_RPC_GRANT;
+		reply.u.grant.bytes = result.grant_bytes;
+		reply.u.grant.target_bytes = vm->policy.boot_bytes + result.requested_bytes;
+		answer = g_strdup_printf("%s %s%s%s", result.action == POLICY_ACTION_GRANT ? "GRANT" : "PARTIAL GRANT",
+					 granted, result.limited_by ? " (limited by " : "",
+					 result.limited_by ? result.limited_by : "");
+		if (result.limited_by) {
+			char *with_paren = g_strconcat(answer, ")", NULL);
+
+			g_free(answer);
+			answer = with_paren;
+		}
+	}
+	requested = manager_size(result.requested_bytes);
+	left = manager_size(manager_budget_left(manager));
+	omemd_log(OMEMD_LOG_INFO, "vm %s: DEMAND %s (%s) -> %s, requested %s, budget left %s%s", vm->name,
+		  asked, manager_urgency_name(demand->urgency), answer, requested, left,
+		  manager->dry_run ? " [dry run]" : "");
+	reason = g_strdup_printf("DEMAND %s (%s) -> %s", asked, manager_urgency_name(demand->urgency),
+				 answer);
+	status_vm_add_decision(&vm->status, manager_unix_ms(), policy_action_name(result.action),
+			       result.requested_bytes, reason);
+	if (result.action != POLICY_ACTION_DEFER)
+		vm->unplug.active = false; /* growing again: no unplug to follow */
+	manager_vm_reply(vm, event->epoch, event->seq, &reply);
+}
+
+static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
+{
+	PolicyConfig config;
+	PolicyResizeResult result;
+	PolicySurplus surplus = {
+		.free_bytes = event->u.surplus.free_bytes,
+		.clean_cache_bytes = event->u.surplus.clean_cache_bytes,
+		.unpluggable_bytes = event->u.surplus.unpluggable_bytes,
+	};
+	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
+	uint64_t releasable = MIN(surplus.unpluggable_bytes,
+				  surplus.free_bytes + MIN(surplus.clean_cache_bytes, G_MAXUINT64 / 2));
+	g_autofree char *cause = NULL, *free_text = manager_size(surplus.free_bytes);
+	g_autofree char *cache = manager_size(surplus.clean_cache_bytes);
+	g_autofree char *unpluggable = manager_size(surplus.unpluggable_bytes);
+
+	vm->status.has_demand = true;
+	vm->status.demand_bytes = total > releasable ? total - releasable : 0;
+	manager_policy_config(vm->manager, &config);
+	if (policy_decide_surplus(&config, &vm->policy, &surplus, &result) < 0)
+		return;
+	cause = g_strdup_printf("SURPLUS free %s, clean cache %s, unpluggable %s", free_text, cache,
+				unpluggable);
+	if (result.action == POLICY_ACTION_HOLD) {
+		omemd_log(OMEMD_LOG_DEBUG, "vm %s: %s -> HOLD (%s)", vm->name, cause, result.why);
+		return;
+	}
+	manager_vm_resize(vm, &result, cause);
+}
+
+static void manager_vm_on_stats(Vm *vm, const SessionEvent *event)
+{
+	const struct rpc_msg_stats *stats = &event->u.stats;
+	bool total = false, free_seen = false, available = false;
+
+	for (uint32_t i = 0; i < stats->count && i < OMEM_RPC_STATS_MAX; i++) {
+		switch (stats->stats[i].tag) {
+		case OMEM_RPC_STAT_TOTAL_BYTES:
+			vm->status.guest_total_bytes = stats->stats[i].value;
+			total = true;
+			break;
+		case OMEM_RPC_STAT_FREE_BYTES:
+			vm->status.guest_free_bytes = stats->stats[i].value;
+			free_seen = true;
+			break;
+		case OMEM_RPC_STAT_AVAILABLE_BYTES:
+			vm->status.guest_available_bytes = stats->stats[i].value;
+			available = true;
+			break;
+		default:
+			break;
+		}
+	}
+	/* docs/status.md: the three figures are required once "guest" is
+	 * shown, so it appears only when a STATS carried all of them. */
+	if (total && free_seen && available) {
+		uint64_t host_total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
+
+		vm->status.has_guest = true;
+		vm->status.guest_reported_unix_ms = manager_unix_ms();
+		/* What the guest uses now (total minus available). */
+		vm->status.has_demand = true;
+		vm->status.demand_bytes = host_total > vm->status.guest_available_bytes ?
+					  host_total - vm->status.guest_available_bytes : 0;
+	}
+}
+
+static void manager_vm_set_session(Vm *vm, const char *state)
+{
+	vm->status.session_state = state;
+	vm->status.session_since_unix_ms = manager_unix_ms();
+}
+
+void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
+{
+	const SessionEvent *session = &event->session;
+
+	switch (event->type) {
+	case TRANSPORT_EVENT_CONNECTED:
+		vm->session_open = false;
+		vm->status.generation = event->generation;
+		vm->status.has_protocol_version = false;
+		manager_vm_set_session(vm, "connecting");
+		return;
+	case TRANSPORT_EVENT_DISCONNECTED:
+		vm->session_open = false;
+		manager_vm_set_session(vm, "none");
+		return;
+	case TRANSPORT_EVENT_SESSION:
+		break;
+	}
+	switch (session->type) {
+	case SESSION_EVENT_OPENED:
+		vm->session_open = true;
+		vm->session_epoch = session->epoch;
+		vm->hello_deadline_ms = 0;
+		vm->status.has_protocol_version = true;
+		vm->status.protocol_version = session->version;
+		manager_vm_set_session(vm, "open");
+		if (vm->held_at_min) {
+			vm->held_at_min = false;
+			status_vm_set_note(&vm->status, NULL);
+		}
+		omemd_log(OMEMD_LOG_INFO, "vm %s: session open (protocol v%u, client %u.%u, MemTotal %" G_GUINT64_FORMAT " MiB, generation %u)",
+			  vm->name, session->version, session->u.hello.client_version >> 16,
+			  session->u.hello.client_version & 0xffff,
+			  session->u.hello.guest_total_bytes >> 20, event->generation);
+		break;
+	case SESSION_EVENT_DEMAND:
+		manager_vm_on_demand(vm, session);
+		break;
+	case SESSION_EVENT_SURPLUS:
+		manager_vm_on_surplus(vm, session);
+		break;
+	case SESSION_EVENT_STATS:
+		manager_vm_on_stats(vm, session);
+		break;
+	case SESSION_EVENT_CLOSED:
+		vm->session_open = false;
+		manager_vm_set_session(vm, "closed");
+		/* A module that unloads leaves nobody to ask or give back:
+		 * without a new HELLO in time the VM is held at min. */
+		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
+		omemd_log(OMEMD_LOG_INFO, "vm %s: session closed by the guest (GOODBYE reason %u)", vm->name,
+			  session->reason);
+		break;
+	case SESSION_EVENT_CUT_OFF:
+		vm->session_open = false;
+		manager_vm_set_session(vm, "cut-off");
+		status_vm_set_note(&vm->status, session->why);
+		break;
+	case SESSION_EVENT_NONE:
+		break;
+	}
+}
+
+void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
+{
+	PolicyConfig config;
+	guint64 *value = g_new(guint64, 1);
+	GHashTableIter iter;
+	gpointer item;
+	uint64_t plugged = 0;
+	g_autofree char *plugged_text = NULL, *requested_text = NULL;
+
+	*value = plugged_bytes;
+	g_hash_table_insert(vm->plugged_by_alias, g_strdup(alias ? alias : "(none)"), value);
+	g_hash_table_iter_init(&iter, vm->plugged_by_alias);
+	while (g_hash_table_iter_next(&iter, NULL, &item))
+		plugged += *(guint64 *)item;
+	vm->policy.plugged_bytes = plugged;
+	vm->status.plugged_bytes = plugged;
+	manager_policy_config(vm->manager, &config);
+	policy_unplug_progress(&vm->unplug, &config, plugged, manager_now_ms());
+	manager_vm_publish_contract(vm);
+	plugged_text = manager_size(plugged);
+	requested_text = manager_size(vm->policy.requested_bytes);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
+		  requested_text);
+}
+
+void manager_vm_on_contract_change(Vm *vm)
+{
+	g_autoptr(OmemContract) contract = NULL;
+	PolicyResizeResult result;
+	g_autofree char *min = NULL, *cap = NULL;
+
+	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0 ||
+	    omem_contract_validate(contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: its new contract cannot be used, keeping the old one: %s",
+			  vm->name, omem_error_last_message());
+		return;
+	}
+	manager_vm_take_contract(vm, contract);
+	manager_vm_publish_contract(vm);
+	min = manager_size(vm->policy.min_bytes);
+	cap = manager_size(vm->policy.cap_bytes);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: contract changed: min %s, cap %s%s", vm->name, min, cap,
+		  vm->policy.frozen ? ", frozen" : "");
+	if (vm->frozen_by_omemd || policy_decide_contract(&vm->policy, &result) < 0)
+		return;
+	manager_vm_resize(vm, &result, "contract");
+}
+
+void manager_vm_apply_contract(Vm *vm)
+{
+	PolicyResizeResult result;
+
+	if (policy_decide_contract(&vm->policy, &result) == 0)
+		manager_vm_resize(vm, &result, "contract");
+}
+
+void manager_vm_on_reboot(Vm *vm)
+{
+	/* Same QEMU process: the device and the requested size stay; the
+	 * guest's module says HELLO again after its boot. */
+	omemd_log(OMEMD_LOG_INFO, "vm %s: rebooted; requested size kept, waiting for a new HELLO", vm->name);
+	vm->session_open = false;
+	manager_vm_set_session(vm, vm->link == VM_LINK_ATTACHED ? "connecting" : "none");
+	if (!vm->frozen_by_omemd)
+		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
+}
+
+/* No HELLO in time: the guest has no module (or it is broken), so nobody
+ * will ask for memory or give any back.  Put requested at its min (up or
+ * down: virtio_mem only unplugs what the guest can offline) and hold it
+ * there; a later HELLO lifts the hold. */
+static void manager_vm_hold_at_min(Vm *vm)
+{
+	PolicyResizeResult result = { .action = POLICY_ACTION_HOLD,
+				      .requested_bytes = vm->policy.requested_bytes };
+	uint64_t floor_bytes = policy_requested_floor(&vm->policy);
+	g_autofree char *min = manager_size(vm->policy.min_bytes);
+	g_autofree char *note = g_strdup_printf("no HELLO within %u s: holding at min %s",
+						vm->manager->config.hello_timeout_s, min);
+
+	vm->hello_deadline_ms = 0;
+	vm->held_at_min = true;
+	status_vm_set_note(&vm->status, note);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: no HELLO within %u s (no omem module?): plugging its min %s and holding it there",
+		  vm->name, vm->manager->config.hello_timeout_s, min);
+	if (vm->policy.requested_bytes != floor_bytes && !vm->policy.frozen) {
+		result.action = vm->policy.requested_bytes < floor_bytes ? POLICY_ACTION_GROW :
+				POLICY_ACTION_SHRINK;
+		result.requested_bytes = floor_bytes;
+		result.why = "no HELLO, hold at min";
+		manager_vm_resize(vm, &result, "no HELLO");
+	} else {
+		status_vm_add_decision(&vm->status, manager_unix_ms(), "hold",
+				       vm->policy.requested_bytes, note);
+	}
+}
+
+void manager_vm_tick(Vm *vm, int64_t now_ms)
+{
+	PolicyConfig config;
+
+	if (vm->hello_deadline_ms && now_ms >= vm->hello_deadline_ms && !vm->session_open &&
+	    !vm->frozen_by_omemd)
+		manager_vm_hold_at_min(vm);
+	manager_policy_config(vm->manager, &config);
+	if (policy_unplug_due(&vm->unplug, &config, now_ms)) {
+		g_autofree char *plugged = manager_size(vm->policy.plugged_bytes);
+		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
+		bool ok = manager_vm_reissue(vm);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
+			  vm->name, plugged, requested, vm->unplug.reissues,
+			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
+	}
+}

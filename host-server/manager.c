@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manager.c: omemd's threads, its libvirt connection and events, and the
+ * registry of VMs (see manager.h for the threading).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libvirt/virterror.h>
+
+#include "manager-private.h"
+#include "omem-virt.h"
+#include "omemd-log.h"
+
+int64_t manager_now_ms(void)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+int64_t manager_unix_ms(void)
+{
+	return g_get_real_time() / 1000;
+}
+
+char *manager_size(uint64_t bytes)
+{
+	const uint64_t mib = 1024 * 1024, gib = 1024 * mib;
+
+	if (bytes >= 10 * gib || (bytes >= gib && bytes % (gib / 10) == 0))
+		return g_strdup_printf("%.1f GiB", (double)bytes / (double)gib);
+	if (bytes >= gib)
+		return g_strdup_printf("%.2f GiB", (double)bytes / (double)gib);
+	if (bytes % mib == 0)
+		return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes / mib);
+	return g_strdup_printf("%.1f MiB", (double)bytes / (double)mib);
+}
+
+void manager_policy_config(const Manager *manager, PolicyConfig *ret_config)
+{
+	const OmemdConfig *config = &manager->config;
+
+	*ret_config = (PolicyConfig){
+		.grant_step_bytes = config->grant_step_bytes,
+		.grant_minimum_bytes = config->grant_minimum_bytes,
+		.shrink_step_bytes = config->shrink_step_bytes,
+		.retry_budget_ms = config->retry_after_ms,
+		/* A cap moves only by an operator: ask the guest to wait
+		 * ten times longer than for the budget. */
+		.retry_cap_ms = config->retry_after_ms * 10,
+		.retry_busy_ms = config->retry_after_ms / 2,
+		.retry_frozen_ms = config->retry_after_ms * 10,
+		.unplug_retry_ms = config->unplug_retry_s * 1000,
+		.unplug_retry_max_ms = config->unplug_retry_max_s * 1000,
+	};
+}
+
+uint64_t manager_budget_left(const Manager *manager)
+{
+	GHashTableIter iter;
+	gpointer value;
+	uint64_t charged = 0;
+
+	g_hash_table_iter_init(&iter, manager->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		charged += policy_charge(&((Vm *)value)->policy);
+	return manager->budget_bytes > charged ? manager->budget_bytes - charged : 0;
+}
+
+Vm *vm_ref(Vm *vm)
+{
+	vm->refs++;
+	return vm;
+}
+
+void vm_unref(Vm *vm)
+{
+	if (!vm || --vm->refs > 0)
+		return;
+	g_free(vm->uuid);
+	g_free(vm->name);
+	if (vm->domain)
+		virDomainFree(vm->domain);
+	g_clear_pointer(&vm->plugged_by_alias, g_hash_table_unref);
+	status_vm_clear(&vm->status);
+	g_free(vm->socket_path);
+	g_free(vm->stale_shmem_xml);
+	g_free(vm);
+}
+
+/* ------------------------------------------------------------ registry */
+
+/* Drop a VM that stopped: its transport goes, its memory leaves the
+ * budget at once. */
+static void manager_vm_remove(Manager *manager, Vm *vm, const char *why)
+{
+	g_autofree char *requested = manager_size(vm->policy.requested_bytes);
+
+	omemd_log(OMEMD_LOG_INFO, "vm %s: %s; no longer managed (it held %s requested)", vm->name, why,
+		  requested);
+	vm->gone = true;
+	manager_link_release(vm);
+	g_hash_table_remove(manager->vms, vm->uuid);
+}
+
+static void manager_add_domain(Manager *manager, virDomainPtr domain)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	Vm *vm;
+
+	if (virDomainGetUUIDString(domain, uuid) < 0 || g_hash_table_contains(manager->vms, uuid))
+		return;
+	vm = manager_vm_discover(manager, domain);
+	if (!vm)
+		return;
+	g_hash_table_insert(manager->vms, vm->uuid, vm);
+	/* A cap lowered or a min raised while omemd was away applies now. */
+	manager_vm_apply_contract(vm);
+	manager_link_start(vm);
+}
+
+/* --------------------------------------------------- libvirt event thread */
+
+/* One libvirt event, copied on the event thread for the main thread. */
+typedef enum {
+	LIBVIRT_EVENT_LIFECYCLE,
+	LIBVIRT_EVENT_REBOOT,
+	LIBVIRT_EVENT_DEVICE_REMOVED,
+	LIBVIRT_EVENT_SIZE,
+	LIBVIRT_EVENT_CONTRACT,
+	LIBVIRT_EVENT_CLOSED,
+} LibvirtEventType;
+
+typedef struct {
+	Manager *manager;
+	LibvirtEventType type;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int event, detail;            /* LIFECYCLE */
+	char *alias;                  /* DEVICE_REMOVED, SIZE */
+	uint64_t bytes;               /* SIZE */
+} LibvirtEvent;
+
+static void libvirt_event_free(gpointer data)
+{
+	LibvirtEvent *event = data;
+
+	g_free(event->alias);
+	g_free(event);
+}
+
+static gboolean manager_on_libvirt_event(gpointer data)
+{
+	LibvirtEvent *event = data;
+	Manager *manager = event->manager;
+	Vm *vm;
+
+	if (manager->stopped)
+		return G_SOURCE_REMOVE;
+	if (event->type == LIBVIRT_EVENT_CLOSED) {
+		omemd_log(OMEMD_LOG_ERROR, "lost the connection to libvirtd (%s); exiting so that the service manager restarts omemd",
+			  manager->config.connect);
+		manager->failed = true;
+		if (manager->loop)
+			g_main_loop_quit(manager->loop);
+		return G_SOURCE_REMOVE;
+	}
+	vm = g_hash_table_lookup(manager->vms, event->uuid);
+	switch (event->type) {
+	case LIBVIRT_EVENT_LIFECYCLE:
+		if (event->event == VIR_DOMAIN_EVENT_STARTED && !vm) {
+			virDomainPtr domain = virDomainLookupByUUIDString(manager->conn, event->uuid);
+
+			if (domain) {
+				manager_add_domain(manager, domain);
+				virDomainFree(domain);
+			}
+		} else if (event->event == VIR_DOMAIN_EVENT_STOPPED && vm) {
+			manager_vm_remove(manager, vm, "stopped");
+		} else if (event->event == VIR_DOMAIN_EVENT_SUSPENDED && vm) {
+			vm->status.state = "paused";
+		} else if (event->event == VIR_DOMAIN_EVENT_RESUMED && vm) {
+			vm->status.state = "running";
+		} else if (event->event == VIR_DOMAIN_EVENT_SHUTDOWN && vm) {
+			vm->status.state = "shutting-down";
+		}
+		break;
+	case LIBVIRT_EVENT_REBOOT:
+		if (vm)
+			manager_vm_on_reboot(vm);
+		break;
+	case LIBVIRT_EVENT_DEVICE_REMOVED:
+		if (vm)
+			manager_link_check_eject(vm, manager_now_ms());
+		break;
+	case LIBVIRT_EVENT_SIZE:
+		if (vm)
+			manager_vm_on_size_change(vm, event->alias, event->bytes);
+		break;
+	case LIBVIRT_EVENT_CONTRACT:
+		if (vm)
+			manager_vm_on_contract_change(vm);
+		else {
+			/* A domain may become an omem domain while running. */
+			virDomainPtr domain = virDomainLookupByUUIDString(manager->conn, event->uuid);
+
+			if (domain && virDomainIsActive(domain) == 1)
+				manager_add_domain(manager, domain);
+			if (domain)
+				virDomainFree(domain);
+		}
+		break;
+	case LIBVIRT_EVENT_CLOSED:
+		break;
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Event thread -> main thread; the only thing the callbacks do. */
+static void manager_post(Manager *manager, LibvirtEvent *event, virDomainPtr domain)
+{
+	event->manager = manager;
+	if (domain && virDomainGetUUIDString(domain, event->uuid) < 0) {
+		libvirt_event_free(event);
+		return;
+	}
+	g_main_context_invoke_full(manager->main_context, G_PRIORITY_DEFAULT, manager_on_libvirt_event,
+				   event, libvirt_event_free);
+}
+
+static int manager_cb_lifecycle(virConnectPtr conn, virDomainPtr domain, int event_type, int detail,
+				void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_LIFECYCLE;
+	event->event = event_type;
+	event->detail = detail;
+	manager_post(opaque, event, domain);
+	return 0;
+}
+
+static void manager_cb_reboot(virConnectPtr conn, virDomainPtr domain, void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_REBOOT;
+	manager_post(opaque, event, domain);
+}
+
+static void manager_cb_device_removed(virConnectPtr conn, virDomainPtr domain, const char *alias,
+				      void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_DEVICE_REMOVED;
+	event->alias = g_strdup(alias);
+	manager_post(opaque, event, domain);
+}
+
+static void manager_cb_size(virConnectPtr conn, virDomainPtr domain, const char *alias,
+			    unsigned long long plugged_bytes, void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_SIZE;
+	event->alias = g_strdup(alias);
+	event->bytes = plugged_bytes;
+	manager_post(opaque, event, domain);
+}
+
+static void manager_cb_contract(virConnectPtr conn, virDomainPtr domain, unsigned int flags,
+				void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_CONTRACT;
+	manager_post(opaque, event, domain);
+}
+
+static void manager_cb_closed(virConnectPtr conn, int reason, void *opaque)
+{
+	LibvirtEvent *event = g_new0(LibvirtEvent, 1);
+
+	event->type = LIBVIRT_EVENT_CLOSED;
+	manager_post(opaque, event, NULL);
+}
+
+static void manager_event_wakeup(int timer, void *opaque)
+{
+	virEventRemoveTimeout(timer);
+}
+
+static gpointer manager_event_thread(gpointer data)
+{
+	Manager *manager = data;
+
+	while (!g_atomic_int_get(&manager->event_thread_quit)) {
+		if (virEventRunDefaultImpl() < 0) {
+			omemd_log(OMEMD_LOG_ERROR, "libvirt's event loop failed: %s",
+				  virGetLastErrorMessage());
+			g_usleep(100 * 1000);
+		}
+	}
+	return NULL;
+}
+
+static gpointer manager_transport_thread(gpointer data)
+{
+	Manager *manager = data;
+
+	g_main_context_push_thread_default(manager->transport_context);
+	g_main_loop_run(manager->transport_loop);
+	g_main_context_pop_thread_default(manager->transport_context);
+	return NULL;
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+Manager *manager_new(const OmemdConfig *config, bool dry_run, GError **error)
+{
+	Manager *manager = g_new0(Manager, 1);
+
+	manager->config = *config;
+	manager->config.qemu_user = g_strdup(config->qemu_user);
+	manager->config.status_group = g_strdup(config->status_group);
+	manager->config.run_dir = g_strdup(config->run_dir);
+	manager->config.connect = g_strdup(config->connect);
+	manager->config.domains = g_strdup(config->domains);
+	manager->dry_run = dry_run;
+	manager->main_context = g_main_context_ref(g_main_context_default());
+	manager->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_unref);
+	manager->callback_lifecycle = manager->callback_reboot = -1;
+	manager->callback_device_removed = manager->callback_size = manager->callback_contract = -1;
+	manager->vm_dir = g_build_filename(config->run_dir, "vm", NULL);
+	manager->pid_path = g_build_filename(config->run_dir, "omemd.pid", NULL);
+	manager->status_path = g_build_filename(config->run_dir, "status.sock", NULL);
+	return manager;
+}
+
+void manager_set_loop(Manager *manager, GMainLoop *loop)
+{
+	manager->loop = loop;
+}
+
+bool manager_failed(Manager *manager)
+{
+	return manager->failed;
+}
+
+/* MemAvailable from /proc/meminfo, in bytes; 0 if unreadable. */
+static uint64_t manager_mem_available(void)
+{
+	g_autofree char *text = NULL;
+	const char *line;
+	uint64_t kib = 0;
+
+	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL))
+		return 0;
+	line = strstr(text, "MemAvailable:");
+	if (line && sscanf(line, "MemAvailable: %" G_GUINT64_FORMAT " kB", &kib) == 1)
+		return kib * 1024;
+	return 0;
+}
+
+/* The run dir and its vm/ folder: root's, 0755 (QEMU must traverse them to
+ * reach its socket, nobody else may write there). */
+static bool manager_make_dirs(Manager *manager, GError **error)
+{
+	const char *dirs[] = { manager->config.run_dir, manager->vm_dir };
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		if (g_mkdir_with_parents(dirs[i], 0755) < 0 || chmod(dirs[i], 0755) < 0) {
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+				    "cannot create %s (mode 0755): %s; check --run-dir", dirs[i],
+				    g_strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool manager_connect(Manager *manager, GError **error)
+{
+	if (virEventRegisterDefaultImpl() < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot set up libvirt's event loop: %s",
+			    virGetLastErrorMessage());
+		return false;
+	}
+	manager->event_thread = g_thread_new("omemd-libvirt", manager_event_thread, manager);
+	manager->conn = virConnectOpen(manager->config.connect);
+	if (!manager->conn) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot connect to libvirt at %s: %s; is libvirtd running (ci/libvirtd start)?",
+			    manager->config.connect, virGetLastErrorMessage());
+		return false;
+	}
+	virConnectRegisterCloseCallback(manager->conn, manager_cb_closed, manager, NULL);
+	manager->callback_lifecycle = virConnectDomainEventRegisterAny(
+		manager->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(manager_cb_lifecycle), manager, NULL);
+	manager->callback_reboot = virConnectDomainEventRegisterAny(
+		manager->conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+		VIR_DOMAIN_EVENT_CALLBACK(manager_cb_reboot), manager, NULL);
+	manager->callback_device_removed = virConnectDomainEventRegisterAny(
+		manager->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+		VIR_DOMAIN_EVENT_CALLBACK(manager_cb_device_removed), manager, NULL);
+	manager->callback_size = omem_event_register_size_change(manager->conn, NULL, manager_cb_size,
+								 manager, NULL);
+	manager->callback_contract = omem_event_register_contract_change(
+		manager->conn, NULL, manager_cb_contract, manager, NULL);
+	if (manager->callback_lifecycle < 0 || manager->callback_reboot < 0 ||
+	    manager->callback_device_removed < 0 || manager->callback_size < 0 ||
+	    manager->callback_contract < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot register for libvirt's domain events at %s: %s",
+			    manager->config.connect,
+			    manager->callback_size < 0 || manager->callback_contract < 0 ?
+			    omem_error_last_message() : virGetLastErrorMessage());
+		return false;
+	}
+	return true;
+}
+
+static gboolean manager_on_tick(gpointer data)
+{
+	Manager *manager = data;
+	g_autoptr(GPtrArray) vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_unref);
+	GHashTableIter iter;
+	gpointer value;
+	int64_t now = manager_now_ms();
+
+	/* A tick may remove VMs (a failed libvirt call): walk a copy. */
+	g_hash_table_iter_init(&iter, manager->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(vms, vm_ref(value));
+	for (guint i = 0; i < vms->len; i++) {
+		Vm *vm = g_ptr_array_index(vms, i);
+
+		if (vm->gone)
+			continue;
+		manager_link_check_eject(vm, now);
+		manager_vm_tick(vm, now);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void manager_write_pid(Manager *manager)
+{
+	g_autofree char *text = g_strdup_printf("%d\n", (int)getpid());
+	g_autoptr(GError) error = NULL;
+
+	if (!g_file_set_contents(manager->pid_path, text, -1, &error))
+		omemd_log(OMEMD_LOG_WARNING, "cannot write %s: %s", manager->pid_path, error->message);
+}
+
+bool manager_start(Manager *manager, GError **error)
+{
+	struct passwd *user;
+	virDomainPtr *domains = NULL;
+	int count;
+	uint64_t plugged_at_start = 0;
+
+	manager->started = true;
+	manager->started_unix_ms = manager_unix_ms();
+	user = getpwnam(manager->config.qemu_user);
+	if (!user) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "no user %s to give the ivshmem sockets to; set [host] qemu_user to the user QEMU runs as",
+			    manager->config.qemu_user);
+		return false;
+	}
+	manager->qemu_uid = user->pw_uid;
+	if (!manager_make_dirs(manager, error))
+		return false;
+
+	manager->transport_context = g_main_context_new();
+	manager->transport_loop = g_main_loop_new(manager->transport_context, FALSE);
+	manager->transport_thread = g_thread_new("omemd-transport", manager_transport_thread, manager);
+
+	if (!manager_connect(manager, error))
+		return false;
+
+	count = virConnectListAllDomains(manager->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (count < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot list the running domains: %s",
+			    virGetLastErrorMessage());
+		return false;
+	}
+	for (int i = 0; i < count; i++) {
+		manager_add_domain(manager, domains[i]);
+		virDomainFree(domains[i]);
+	}
+	free(domains);
+
+	/* The budget: configured, or what the host has free now minus the
+	 * reserve, plus what the VMs found running already hold (it is
+	 * resident, so MemAvailable no longer counts it). */
+	if (manager->config.budget_auto) {
+		GHashTableIter iter;
+		gpointer value;
+		uint64_t available = manager_mem_available();
+
+		g_hash_table_iter_init(&iter, manager->vms);
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			plugged_at_start += ((Vm *)value)->policy.plugged_bytes;
+		manager->budget_bytes = (available > manager->config.reserve_bytes ?
+					 available - manager->config.reserve_bytes : 0) + plugged_at_start;
+	} else {
+		manager->budget_bytes = manager->config.budget_bytes;
+	}
+
+	if (!manager_status_start(manager, error))
+		return false;
+	manager_write_pid(manager);
+	manager->tick_source = g_timeout_add(MANAGER_TICK_MS, manager_on_tick, manager);
+	{
+		g_autofree char *budget = manager_size(manager->budget_bytes);
+		g_autofree char *left = manager_size(manager_budget_left(manager));
+
+		omemd_log(OMEMD_LOG_INFO, "ready: %u omem VM(s), budget %s beyond boot RAM (%s), %s left; status on %s%s",
+			  g_hash_table_size(manager->vms), budget,
+			  manager->config.budget_auto ? "auto" : "configured", left,
+			  manager->status_path, manager->dry_run ? "; dry run: nothing is resized or attached" : "");
+	}
+	return true;
+}
+
+static gboolean manager_transport_goodbye(gpointer data)
+{
+	transport_say_goodbye(data);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean manager_transport_quit(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+void manager_stop(Manager *manager)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (manager->stopped || !manager->started)
+		return;
+	manager->stopped = true;
+	if (manager->tick_source)
+		g_source_remove(manager->tick_source);
+	manager->tick_source = 0;
+	manager_status_stop(manager);
+
+	/* GOODBYE to every open session, then stop the transport thread;
+	 * invokes run in order, so the goodbyes go first. */
+	if (manager->transport_thread) {
+		g_hash_table_iter_init(&iter, manager->vms);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			Vm *vm = value;
+
+			if (vm->transport)
+				g_main_context_invoke(manager->transport_context,
+						      manager_transport_goodbye, vm->transport);
+		}
+		g_main_context_invoke(manager->transport_context, manager_transport_quit,
+				      manager->transport_loop);
+		g_thread_join(manager->transport_thread);
+		manager->transport_thread = NULL;
+	}
+	/* Nobody iterates the transport context now: free the transports
+	 * here (sockets unlinked; devices stay attached). */
+	g_hash_table_iter_init(&iter, manager->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Vm *vm = value;
+
+		vm->gone = true;
+		g_clear_pointer(&vm->transport, transport_free);
+	}
+	g_hash_table_remove_all(manager->vms);
+
+	if (manager->conn) {
+		int *ids[] = { &manager->callback_lifecycle, &manager->callback_reboot,
+			       &manager->callback_device_removed, &manager->callback_size,
+			       &manager->callback_contract };
+
+		for (unsigned i = 0; i < G_N_ELEMENTS(ids); i++) {
+			if (*ids[i] >= 0)
+				virConnectDomainEventDeregisterAny(manager->conn, *ids[i]);
+			*ids[i] = -1;
+		}
+		virConnectUnregisterCloseCallback(manager->conn, manager_cb_closed);
+		virConnectClose(manager->conn);
+		manager->conn = NULL;
+	}
+	if (manager->event_thread) {
+		g_atomic_int_set(&manager->event_thread_quit, 1);
+		virEventAddTimeout(0, manager_event_wakeup, NULL, NULL);
+		g_thread_join(manager->event_thread);
+		manager->event_thread = NULL;
+	}
+	g_unlink(manager->pid_path);
+	omemd_log(OMEMD_LOG_INFO, "stopped; devices stay attached and sizes as they are");
+}
+
+void manager_free(Manager *manager)
+{
+	if (!manager)
+		return;
+	manager_stop(manager);
+	/* Events still queued for the main context point at the manager;
+	 * run them (they see stopped) before it goes. */
+	while (g_main_context_iteration(manager->main_context, FALSE))
+		;
+	g_clear_pointer(&manager->vms, g_hash_table_unref);
+	g_clear_pointer(&manager->transport_loop, g_main_loop_unref);
+	g_clear_pointer(&manager->transport_context, g_main_context_unref);
+	g_clear_pointer(&manager->main_context, g_main_context_unref);
+	g_free(manager->vm_dir);
+	g_free(manager->pid_path);
+	g_free(manager->status_path);
+	omemd_config_clear(&manager->config);
+	g_free(manager);
+}

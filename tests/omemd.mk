@@ -1,0 +1,27 @@
+# omemd (host-server/): unit tests of its pure logic — the decisions
+# (policy.c), the omem-rpc session (session.c), the config reader
+# (omemd-config.c) and the status document (status-json.c, checked with
+# virt-omem's own status parser) — and, with real guests, a short daemon
+# smoke test.  Included by tests/Makefile.am.
+LIBOMEMD_UTIL = $(top_builddir)/host-server/libomemd-util.la $(LIBOMEMHOST) $(JSON_GLIB_LIBS)
+
+check_PROGRAMS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
+	unit/test-omemd-status
+TESTS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
+	unit/test-omemd-status
+
+unit_test_omemd_policy_SOURCES = unit/test-omemd-policy.c
+unit_test_omemd_policy_LDADD = $(LIBOMEMD_UTIL)
+
+unit_test_omemd_session_SOURCES = unit/test-omemd-session.c
+unit_test_omemd_session_LDADD = $(LIBOMEMD_UTIL)
+
+unit_test_omemd_config_SOURCES = unit/test-omemd-config.c
+unit_test_omemd_config_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_srcdir)"'
+unit_test_omemd_config_LDADD = $(LIBOMEMD_UTIL)
+
+unit_test_omemd_status_SOURCES = unit/test-omemd-status.c
+unit_test_omemd_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/virt-omem
+unit_test_omemd_status_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
+unit_test_omemd_status_LDADD = $(LIBOMEMD_UTIL) \
+	$(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la $(JSON_GLIB_LIBS)
