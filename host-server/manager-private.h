@@ -107,6 +107,7 @@ struct _Vm {
 	bool held_at_min;                /* no HELLO: holding min */
 	bool frozen_by_omemd;            /* eject timed out: size left alone */
 	PolicyUnplug unplug;
+	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
 };
 
 /* Milliseconds: monotonic for deadlines, real time for the status. */
@@ -135,7 +136,8 @@ void manager_vm_on_contract_change(Vm *vm);
 void manager_vm_on_reboot(Vm *vm);
 /* manager-vm.c: a transport event, already on the main thread. */
 void manager_vm_on_transport(Vm *vm, const TransportEvent *event);
-/* manager-vm.c: the 1 s tick: HELLO deadline, stalled unplugs. */
+/* manager-vm.c: the 1 s tick: HELLO deadline, stalled unplugs, the next
+ * shrink step if a size event was missed. */
 void manager_vm_tick(Vm *vm, int64_t now_ms);
 /* manager-vm.c: bring requested inside [min, cap] (at discovery). */
 void manager_vm_apply_contract(Vm *vm);

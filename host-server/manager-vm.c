@@ -3,7 +3,8 @@
  * manager-vm.c: one VM's life inside omemd, on the main thread: found
  * (contract and devices read from libvirt), its guest's DEMAND, SURPLUS
  * and STATS decided with policy.h and answered, sizes followed through
- * libvirt's events, no-HELLO guests held at min, stalled unplugs
+ * libvirt's events (each completed shrink step followed by the next toward
+ * the SURPLUS's goal), no-HELLO guests held at min, stalled unplugs
  * re-issued.  Every decision is one log line at info and one entry in the
  * VM's status record.
  */
@@ -291,6 +292,9 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
 	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
 	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
 
+	/* The guest wants memory: whatever a SURPLUS offered is gone. */
+	policy_shrink_goal_drop(&vm->shrink_goal);
+
 	/* The guest's wish, before its buffer, as a total. */
 	vm->status.has_demand = true;
 	vm->status.demand_bytes = total + demand->bytes * 100 / (100 + vm->policy.buffer_percent);
@@ -368,13 +372,56 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 	manager_policy_config(vm->manager, &config);
 	if (policy_decide_surplus(&config, &vm->policy, &surplus, &result) < 0)
 		return;
-	cause = g_strdup_printf("SURPLUS free %s, clean cache %s, unpluggable %s", free_text, cache,
-				unpluggable);
+	policy_shrink_goal_set(&vm->shrink_goal, &result, manager_now_ms());
+	if (vm->shrink_goal.active) {
+		g_autofree char *goal = manager_size(result.goal_bytes);
+
+		cause = g_strdup_printf("SURPLUS free %s, clean cache %s, unpluggable %s (goal %s)",
+					free_text, cache, unpluggable, goal);
+	} else {
+		cause = g_strdup_printf("SURPLUS free %s, clean cache %s, unpluggable %s", free_text,
+					cache, unpluggable);
+	}
 	if (result.action == POLICY_ACTION_HOLD) {
 		omemd_log(OMEMD_LOG_DEBUG, "vm %s: %s -> HOLD (%s)", vm->name, cause, result.why);
 		return;
 	}
 	manager_vm_resize(vm, &result, cause);
+	if (vm->policy.requested_bytes != result.requested_bytes)
+		policy_shrink_goal_drop(&vm->shrink_goal); /* libvirt refused: no chain */
+}
+
+/* A shrink step completed (or the tick looks): take the next one toward
+ * the last SURPLUS's goal, without waiting ~10 s for the guest's next
+ * SURPLUS (policy.h, PolicyShrinkGoal). */
+static void manager_vm_next_step(Vm *vm, int64_t now_ms)
+{
+	PolicyConfig config;
+	PolicyResizeResult result;
+	g_autofree char *goal = NULL, *cause = NULL;
+
+	if (!vm->shrink_goal.active)
+		return;
+	if (vm->frozen_by_omemd || vm->held_at_min) {
+		policy_shrink_goal_drop(&vm->shrink_goal);
+		return;
+	}
+	manager_policy_config(vm->manager, &config);
+	goal = manager_size(vm->shrink_goal.goal_bytes);
+	if (policy_decide_next_step(&config, &vm->policy, &vm->shrink_goal, now_ms, &result) < 0) {
+		policy_shrink_goal_drop(&vm->shrink_goal);
+		return;
+	}
+	if (result.action == POLICY_ACTION_HOLD) {
+		if (!vm->shrink_goal.active)
+			omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS goal %s dropped (%s)", vm->name, goal,
+				  result.why);
+		return;
+	}
+	cause = g_strdup_printf("step done, SURPLUS goal %s", goal);
+	manager_vm_resize(vm, &result, cause);
+	if (vm->policy.requested_bytes != result.requested_bytes)
+		policy_shrink_goal_drop(&vm->shrink_goal);
 }
 
 static void manager_vm_on_stats(Vm *vm, const SessionEvent *event)
@@ -423,6 +470,12 @@ static void manager_vm_set_session(Vm *vm, const char *state)
 void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 {
 	const SessionEvent *session = &event->session;
+
+	/* A transport or session that starts or ends makes an earlier
+	 * SURPLUS stale. */
+	if (event->type != TRANSPORT_EVENT_SESSION || session->type == SESSION_EVENT_OPENED ||
+	    session->type == SESSION_EVENT_CLOSED || session->type == SESSION_EVENT_CUT_OFF)
+		policy_shrink_goal_drop(&vm->shrink_goal);
 
 	switch (event->type) {
 	case TRANSPORT_EVENT_CONNECTED:
@@ -506,6 +559,7 @@ void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes
 	requested_text = manager_size(vm->policy.requested_bytes);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
 		  requested_text);
+	manager_vm_next_step(vm, manager_now_ms());
 }
 
 void manager_vm_on_contract_change(Vm *vm)
@@ -522,6 +576,7 @@ void manager_vm_on_contract_change(Vm *vm)
 	}
 	manager_vm_take_contract(vm, contract);
 	manager_vm_publish_contract(vm);
+	policy_shrink_goal_drop(&vm->shrink_goal); /* sized under the old contract */
 	min = manager_size(vm->policy.min_bytes);
 	cap = manager_size(vm->policy.cap_bytes);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: contract changed: min %s, cap %s%s", vm->name, min, cap,
@@ -545,6 +600,7 @@ void manager_vm_on_reboot(Vm *vm)
 	 * guest's module says HELLO again after its boot. */
 	omemd_log(OMEMD_LOG_INFO, "vm %s: rebooted; requested size kept, waiting for a new HELLO", vm->name);
 	vm->session_open = false;
+	policy_shrink_goal_drop(&vm->shrink_goal); /* the guest starts afresh */
 	manager_vm_set_session(vm, vm->link == VM_LINK_ATTACHED ? "connecting" : "none");
 	if (!vm->frozen_by_omemd)
 		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
@@ -565,6 +621,7 @@ static void manager_vm_hold_at_min(Vm *vm)
 
 	vm->hello_deadline_ms = 0;
 	vm->held_at_min = true;
+	policy_shrink_goal_drop(&vm->shrink_goal);
 	status_vm_set_note(&vm->status, note);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: no HELLO within %u s (no omem module?): plugging its min %s and holding it there",
 		  vm->name, vm->manager->config.hello_timeout_s, min);
@@ -597,4 +654,5 @@ void manager_vm_tick(Vm *vm, int64_t now_ms)
 			  vm->name, plugged, requested, vm->unplug.reissues,
 			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
 	}
+	manager_vm_next_step(vm, now_ms);
 }

@@ -59,6 +59,11 @@ void manager_policy_config(const Manager *manager, PolicyConfig *ret_config)
 		.retry_frozen_ms = config->retry_after_ms * 10,
 		.unplug_retry_ms = config->unplug_retry_s * 1000,
 		.unplug_retry_max_ms = config->unplug_retry_max_s * 1000,
+		/* The guest repeats SURPLUS every ~10 s while it has
+		 * plenty; a goal not confirmed for a minute is stale,
+		 * yet long enough for a chain of steps, one of them
+		 * re-issued once (unplug_retry_s). */
+		.shrink_goal_ttl_ms = 60000,
 	};
 }
 

@@ -153,16 +153,28 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	return 0;
 }
 
+/* One step from requested toward @goal_bytes: at most shrink_step lower,
+ * on a block boundary, never below the goal. */
+static uint64_t policy_shrink_step(const PolicyConfig *config, const PolicyVm *vm, uint64_t goal_bytes)
+{
+	uint64_t step_floor = vm->requested_bytes > config->shrink_step_bytes ?
+			      vm->requested_bytes - config->shrink_step_bytes : 0;
+
+	step_floor = policy_round_up(step_floor, vm->block_bytes);
+	return goal_bytes > step_floor ? goal_bytes : step_floor;
+}
+
 int policy_decide_surplus(const PolicyConfig *config, const PolicyVm *vm,
 			  const PolicySurplus *surplus, PolicyResizeResult *ret_result)
 {
-	uint64_t block = vm->block_bytes, step, releasable, total, keep, buffer, target;
-	uint64_t floor_bytes, step_floor;
+	uint64_t block = vm->block_bytes, step, releasable, total, keep, buffer, goal, target;
+	uint64_t floor_bytes;
 
 	if (block == 0)
 		return -EINVAL;
 	*ret_result = (PolicyResizeResult){ .action = POLICY_ACTION_HOLD,
-					    .requested_bytes = vm->requested_bytes };
+					    .requested_bytes = vm->requested_bytes,
+					    .goal_bytes = vm->requested_bytes };
 	if (vm->frozen) {
 		ret_result->why = "frozen";
 		return 0;
@@ -183,25 +195,94 @@ int policy_decide_surplus(const PolicyConfig *config, const PolicyVm *vm,
 	keep = total - releasable;
 	buffer = keep / 100 * vm->buffer_percent + keep % 100 * vm->buffer_percent / 100;
 	keep += buffer;
-	target = keep > vm->boot_bytes ? policy_round_up(keep - vm->boot_bytes, step) : 0;
-
+	goal = keep > vm->boot_bytes ? policy_round_up(keep - vm->boot_bytes, step) : 0;
 	floor_bytes = policy_requested_floor(vm);
-	if (target < floor_bytes)
-		target = floor_bytes;
-	step_floor = vm->requested_bytes > config->shrink_step_bytes ?
-		     vm->requested_bytes - config->shrink_step_bytes : 0;
-	step_floor = policy_round_up(step_floor, block);
-	if (target < step_floor)
-		target = step_floor;
-	target = policy_round_up(target, block);
-	if (target >= vm->requested_bytes) {
-		ret_result->why = target == floor_bytes ? "at min" : "nothing worth unplugging";
+	if (goal < floor_bytes)
+		goal = floor_bytes;
+	goal = policy_round_up(goal, block);
+	if (goal >= vm->requested_bytes) {
+		ret_result->why = goal == floor_bytes ? "at min" : "nothing worth unplugging";
 		return 0;
 	}
+	ret_result->goal_bytes = goal;
+	/* The free memory of a step still being unplugged counts in this
+	 * report too: the goal stands, the next step waits for that one. */
+	if (vm->plugged_bytes > vm->requested_bytes) {
+		ret_result->why = "unplug in flight";
+		return 0;
+	}
+	target = policy_shrink_step(config, vm, goal);
 	ret_result->action = POLICY_ACTION_SHRINK;
 	ret_result->requested_bytes = target;
 	ret_result->why = target == floor_bytes ? "surplus, down to min" :
-			  target == step_floor ? "surplus, one step" : "surplus";
+			  target > goal ? "surplus, one step" : "surplus";
+	return 0;
+}
+
+void policy_shrink_goal_set(PolicyShrinkGoal *goal, const PolicyResizeResult *result, int64_t now_ms)
+{
+	*goal = (PolicyShrinkGoal){
+		.active = result->goal_bytes < result->requested_bytes,
+		.goal_bytes = result->goal_bytes,
+		.decided_ms = now_ms,
+	};
+}
+
+void policy_shrink_goal_drop(PolicyShrinkGoal *goal)
+{
+	goal->active = false;
+}
+
+int policy_decide_next_step(const PolicyConfig *config, const PolicyVm *vm, PolicyShrinkGoal *goal,
+			    int64_t now_ms, PolicyResizeResult *ret_result)
+{
+	uint64_t floor_bytes, aim, target;
+
+	if (vm->block_bytes == 0)
+		return -EINVAL;
+	*ret_result = (PolicyResizeResult){ .action = POLICY_ACTION_HOLD,
+					    .requested_bytes = vm->requested_bytes,
+					    .goal_bytes = vm->requested_bytes,
+					    .why = "no goal" };
+	if (!goal->active)
+		return 0;
+	if (vm->frozen) {
+		goal->active = false;
+		ret_result->why = "frozen";
+		return 0;
+	}
+	/* The guest re-sends SURPLUS while it has plenty, refreshing the
+	 * goal; one this old no longer describes it. */
+	if (now_ms - goal->decided_ms >= (int64_t)config->shrink_goal_ttl_ms) {
+		goal->active = false;
+		ret_result->why = "goal out of date";
+		return 0;
+	}
+	ret_result->goal_bytes = goal->goal_bytes;
+	/* Only a completed step is followed by the next: an unplug still
+	 * running (or a plug) means the guest has not caught up. */
+	if (vm->plugged_bytes != vm->requested_bytes) {
+		ret_result->why = vm->plugged_bytes > vm->requested_bytes ? "unplug in flight" :
+				  "plug in flight";
+		return 0;
+	}
+	/* A min raised since the SURPLUS drops the goal (contract change);
+	 * the floor here only keeps a step honest. */
+	floor_bytes = policy_requested_floor(vm);
+	aim = goal->goal_bytes > floor_bytes ? goal->goal_bytes : floor_bytes;
+	target = policy_shrink_step(config, vm, aim);
+	if (target >= vm->requested_bytes) {
+		goal->active = false;
+		ret_result->goal_bytes = vm->requested_bytes;
+		ret_result->why = "goal reached";
+		return 0;
+	}
+	if (target == aim)
+		goal->active = false; /* the last step */
+	ret_result->action = POLICY_ACTION_SHRINK;
+	ret_result->requested_bytes = target;
+	ret_result->why = target == floor_bytes ? "surplus goal, down to min" :
+			  goal->active ? "surplus goal, next step" : "surplus goal, last step";
 	return 0;
 }
 

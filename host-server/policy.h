@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * policy: omemd's first-version decisions for one VM (issue 4): how much a
- * DEMAND gets, how far a SURPLUS lowers the requested size, where a
- * contract change puts it, and when a stalled unplug is re-issued.
+ * DEMAND gets, how far a SURPLUS lowers the requested size (one step at a
+ * time, the next step when the last one completed), where a contract
+ * change puts it, and when a stalled unplug is re-issued.
  *
  * Pure logic: no I/O, no logging, no clock (time is passed in).  The full
  * arbiter of issue 5 (shares, reclaim from other VMs, host pressure)
@@ -44,6 +45,7 @@ typedef struct {
 	uint32_t retry_frozen_ms;     /* DENY FROZEN retry_after */
 	uint32_t unplug_retry_ms;     /* a stalled unplug is re-issued after this, doubling */
 	uint32_t unplug_retry_max_ms; /* ... up to this */
+	uint32_t shrink_goal_ttl_ms;  /* a SURPLUS's goal is chained toward for this long */
 } PolicyConfig;
 
 /* What a decision did, as docs/status.md names the actions. */
@@ -70,6 +72,8 @@ typedef struct {
 typedef struct {
 	PolicyAction action;        /* SHRINK, GROW or HOLD */
 	uint64_t requested_bytes;   /* the devices' new requested size (= old on HOLD) */
+	uint64_t goal_bytes;        /* SURPLUS: where the steps end; below requested_bytes
+				     * when more steps follow (policy_shrink_goal_set) */
 	const char *why;            /* static reason for logs and status */
 } PolicyResizeResult;
 
@@ -89,6 +93,19 @@ typedef struct {
 	int64_t next_retry_ms;      /* when to re-issue if nothing moved */
 	uint32_t reissues;          /* re-issues so far (drives the backoff) */
 } PolicyUnplug;
+
+/* Where a SURPLUS wanted requested to go when one shrink_step could not
+ * reach it.  The guest sends SURPLUS only every ~10 s (docs/guest-client.md),
+ * so waiting for one per step would take ~40 s to give back 1 GiB; instead
+ * each completed step (plugged reached requested, per libvirt's event)
+ * takes the next one toward the goal.  Anything that makes the guest's
+ * report stale drops it: a DEMAND, a contract change, a reboot, a session
+ * that opens or ends, and age (shrink_goal_ttl_ms). */
+typedef struct {
+	bool active;                /* steps remain toward goal_bytes */
+	uint64_t goal_bytes;        /* the requested size the SURPLUS wanted */
+	int64_t decided_ms;         /* when that SURPLUS was decided */
+} PolicyShrinkGoal;
 
 /* Round @bytes up / down to a multiple of @granule (a power of two or any
  * non-zero value); saturates instead of wrapping. */
@@ -117,9 +134,27 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 
 /* Decide a SURPLUS: lower requested toward what the guest keeps
  * (total - min(unpluggable, free + clean cache)) plus its buffer, rounded
- * up to grant_step, at most shrink_step at once, never below min. */
+ * up to grant_step (the goal), at most shrink_step at once, never below
+ * min.  While an unplug is in flight (plugged above requested) it only
+ * reports the goal and holds: steps do not pile up on a guest that has
+ * not finished the last one. */
 int policy_decide_surplus(const PolicyConfig *config, const PolicyVm *vm,
 			  const PolicySurplus *surplus, PolicyResizeResult *ret_result);
+
+/* Remember the goal of a SURPLUS decision @result taken at @now_ms (or
+ * forget any goal when @result leaves no step beyond its own). */
+void policy_shrink_goal_set(PolicyShrinkGoal *goal, const PolicyResizeResult *result, int64_t now_ms);
+
+/* Forget the goal: the guest's report it came from no longer holds. */
+void policy_shrink_goal_drop(PolicyShrinkGoal *goal);
+
+/* The next step toward @goal at @now_ms: SHRINK by at most shrink_step
+ * (never below min nor the goal) once plugged has come down to requested;
+ * HOLD while an unplug is in flight.  Drops the goal when it is reached,
+ * out of date, or the VM is frozen.  Returns 0, or -EINVAL for a VM
+ * without a block size. */
+int policy_decide_next_step(const PolicyConfig *config, const PolicyVm *vm, PolicyShrinkGoal *goal,
+			    int64_t now_ms, PolicyResizeResult *ret_result);
 
 /* Bring requested inside the contract after it changed (or at discovery):
  * above the ceiling -> SHRINK to it; below the floor -> GROW to it. */

@@ -2,8 +2,8 @@
 /*
  * test-omemd-policy: omemd's first-version decisions (host-server/policy.c):
  * rounding, cap, max, budget, min, coalescing with a plug in flight,
- * stepwise unplug on SURPLUS, contract changes, and the timing of a
- * stalled unplug's re-issue.  Pure: no libvirt, time passed in.
+ * stepwise unplug on SURPLUS (and the chain of steps toward its goal),
+ * contract changes, and the timing of a stalled unplug's re-issue.  Pure: no libvirt, time passed in.
  */
 #include "config.h"
 
@@ -28,6 +28,7 @@ static const PolicyConfig config = {
 	.retry_frozen_ms = 10000,
 	.unplug_retry_ms = 10000,
 	.unplug_retry_max_ms = 60000,
+	.shrink_goal_ttl_ms = 60000,
 };
 
 /* The e2e guest: boot 256 MiB, max 1.75 GiB, nothing plugged. */
@@ -179,11 +180,13 @@ static void test_surplus(void)
 	tap_eq(policy_decide_surplus(&config, &vm, &surplus, &r), 0, "surplus decided");
 	tap_eq(r.action, POLICY_ACTION_SHRINK, "big surplus: shrink");
 	tap_eq(r.requested_bytes, 768 * MIB, "... one 256 MiB step at a time");
+	tap_eq(r.goal_bytes, 256 * MIB, "... toward a goal of 256 MiB");
 	vm.requested_bytes = vm.plugged_bytes = 384 * MIB;
 	surplus.free_bytes = 300 * MIB;
 	surplus.unpluggable_bytes = 384 * MIB;
 	policy_decide_surplus(&config, &vm, &surplus, &r);
 	tap_eq(r.requested_bytes, 128 * MIB, "640 total, 300 free: keep 340 + 10%% = 374 -> 128 MiB requested");
+	tap_eq(r.goal_bytes, 128 * MIB, "... reached in one step: the goal is the step");
 
 	/* Never more than unpluggable. */
 	vm.requested_bytes = vm.plugged_bytes = 512 * MIB;
@@ -202,9 +205,10 @@ static void test_surplus(void)
 	surplus = (PolicySurplus){ .free_bytes = 512 * MIB, .unpluggable_bytes = 512 * MIB };
 	policy_decide_surplus(&config, &vm, &surplus, &r);
 	tap_eq(r.requested_bytes, 384 * MIB, "never below min - boot (384 MiB)");
-	vm.requested_bytes = 384 * MIB;
+	vm.requested_bytes = vm.plugged_bytes = 384 * MIB;
 	policy_decide_surplus(&config, &vm, &surplus, &r);
 	tap_eq(r.action, POLICY_ACTION_HOLD, "at min: hold");
+	tap_eq(r.goal_bytes, 384 * MIB, "... and no goal below it");
 
 	vm = vm_default();
 	vm.frozen = true;
@@ -219,6 +223,126 @@ static void test_surplus(void)
 				   .unpluggable_bytes = UINT64_MAX };
 	policy_decide_surplus(&config, &vm, &surplus, &r);
 	tap_eq(r.requested_bytes, 128 * MIB, "huge figures: at most what is plugged, no wrap (boot + 10%% kept)");
+}
+
+/* The SURPLUS of the give-back test: 1.12 GiB plugged, ~950 MiB free. */
+static void surplus_give_back(PolicyVm *vm, PolicyResizeResult *r)
+{
+	PolicySurplus surplus = { .free_bytes = 950 * MIB, .unpluggable_bytes = 950 * MIB };
+
+	vm->requested_bytes = vm->plugged_bytes = 1152 * MIB;
+	policy_decide_surplus(&config, vm, &surplus, r);
+}
+
+static void test_shrink_chain(void)
+{
+	PolicyVm vm = vm_default();
+	PolicyResizeResult r;
+	PolicyShrinkGoal goal;
+	PolicySurplus surplus;
+	int steps = 0;
+
+	/* keep 1408 - 950 = 458 + 10% = 503 MiB total -> 247 beyond boot ->
+	 * 256 MiB: five steps of 256 MiB would be needed from 1152 MiB. */
+	surplus_give_back(&vm, &r);
+	tap_eq(r.requested_bytes, 896 * MIB, "chain: the SURPLUS takes the first step");
+	tap_eq(r.goal_bytes, 256 * MIB, "... and names the goal");
+	policy_shrink_goal_set(&goal, &r, 1000);
+	tap_ok(goal.active, "... which is remembered: more steps remain");
+	vm.requested_bytes = r.requested_bytes;
+
+	tap_eq(policy_decide_next_step(&config, &vm, &goal, 1500, &r), 0, "next step decided");
+	tap_eq(r.action, POLICY_ACTION_HOLD, "step not done (plugged above requested): hold");
+	tap_ok(goal.active, "... the goal stays");
+	vm.plugged_bytes = 1 * GIB;
+	policy_decide_next_step(&config, &vm, &goal, 2000, &r);
+	tap_eq(r.action, POLICY_ACTION_HOLD, "half-way through the step: still hold");
+
+	/* Each completed step takes the next, no SURPLUS in between. */
+	vm.plugged_bytes = vm.requested_bytes;
+	for (int64_t now = 3000; goal.active && steps < 10; now += 2000, steps++) {
+		policy_decide_next_step(&config, &vm, &goal, now, &r);
+		if (r.action != POLICY_ACTION_SHRINK)
+			break;
+		tap_ok(vm.requested_bytes - r.requested_bytes <= config.shrink_step_bytes,
+		       "chain step %d: at most shrink_step (%llu -> %llu MiB)", steps + 1,
+		       (unsigned long long)(vm.requested_bytes / MIB),
+		       (unsigned long long)(r.requested_bytes / MIB));
+		vm.requested_bytes = vm.plugged_bytes = r.requested_bytes;
+	}
+	tap_eq(steps, 3, "chain: 896 -> 640 -> 384 -> 256 MiB in three more steps");
+	tap_eq(vm.requested_bytes, 256 * MIB, "... ending at the goal");
+	tap_ok(!goal.active, "... where the goal is dropped");
+	policy_decide_next_step(&config, &vm, &goal, 99000, &r);
+	tap_eq(r.action, POLICY_ACTION_HOLD, "no goal: hold");
+
+	/* Never below min, even if the goal is (min raised meanwhile). */
+	vm = vm_default();
+	surplus_give_back(&vm, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	vm.requested_bytes = vm.plugged_bytes = 640 * MIB;
+	vm.min_bytes = 768 * MIB;
+	policy_decide_next_step(&config, &vm, &goal, 1000, &r);
+	tap_eq(r.requested_bytes, 512 * MIB, "chain: never below min - boot");
+	tap_ok(!goal.active, "... the step to min is the last");
+
+	/* Out of date. */
+	vm = vm_default();
+	surplus_give_back(&vm, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	vm.requested_bytes = vm.plugged_bytes = 896 * MIB;
+	policy_decide_next_step(&config, &vm, &goal, config.shrink_goal_ttl_ms, &r);
+	tap_eq(r.action, POLICY_ACTION_HOLD, "chain: a goal shrink_goal_ttl old is not followed");
+	tap_ok(!goal.active, "... and dropped");
+
+	/* Frozen meanwhile. */
+	vm = vm_default();
+	surplus_give_back(&vm, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	vm.requested_bytes = vm.plugged_bytes = 896 * MIB;
+	vm.frozen = true;
+	policy_decide_next_step(&config, &vm, &goal, 1000, &r);
+	tap_ok(r.action == POLICY_ACTION_HOLD && !goal.active, "chain: frozen drops the goal");
+
+	/* A plug in flight (a grant the caller did not drop the goal for). */
+	vm = vm_default();
+	surplus_give_back(&vm, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	vm.requested_bytes = 1 * GIB;
+	vm.plugged_bytes = 896 * MIB;
+	policy_decide_next_step(&config, &vm, &goal, 1000, &r);
+	tap_ok(r.action == POLICY_ACTION_HOLD && goal.active, "chain: a plug in flight: hold");
+	policy_shrink_goal_drop(&goal);
+	tap_ok(!goal.active, "drop forgets the goal");
+
+	/* A SURPLUS while a step is still unplugging: it updates the goal
+	 * and holds; it does not pile a second step on the first. */
+	vm = vm_default();
+	vm.requested_bytes = 896 * MIB;
+	vm.plugged_bytes = 1 * GIB;
+	surplus = (PolicySurplus){ .free_bytes = 900 * MIB, .unpluggable_bytes = 900 * MIB };
+	policy_decide_surplus(&config, &vm, &surplus, &r);
+	tap_eq(r.action, POLICY_ACTION_HOLD, "SURPLUS during an unplug: hold");
+	tap_eq(r.goal_bytes, 256 * MIB, "... but its goal counts (1280 - 900 = 380 + 10%% -> 256)");
+	policy_shrink_goal_set(&goal, &r, 5000);
+	tap_ok(goal.active && goal.decided_ms == 5000, "... and refreshes the remembered goal");
+
+	/* One step reaches the goal: nothing to remember. */
+	vm = vm_default();
+	vm.requested_bytes = vm.plugged_bytes = 512 * MIB;
+	surplus = (PolicySurplus){ .free_bytes = 400 * MIB, .unpluggable_bytes = 400 * MIB };
+	policy_decide_surplus(&config, &vm, &surplus, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	tap_ok(r.action == POLICY_ACTION_SHRINK && !goal.active, "one step reaches the goal: no chain");
+	/* A SURPLUS with nothing to give leaves no goal either. */
+	surplus = (PolicySurplus){ 0 };
+	policy_decide_surplus(&config, &vm, &surplus, &r);
+	policy_shrink_goal_set(&goal, &r, 0);
+	tap_ok(r.action == POLICY_ACTION_HOLD && !goal.active, "nothing to give: no goal");
+
+	vm.block_bytes = 0;
+	tap_eq(policy_decide_next_step(&config, &vm, &goal, 0, &r), -EINVAL,
+	       "next step: a VM without a block size is refused");
 }
 
 static void test_contract(void)
@@ -277,6 +401,7 @@ int main(void)
 	test_limits();
 	test_demand();
 	test_surplus();
+	test_shrink_chain();
 	test_contract();
 	test_unplug();
 	tap_ok(!strcmp(policy_action_name(POLICY_ACTION_PARTIAL_GRANT), "partial-grant"),
