@@ -190,9 +190,17 @@ static void omem_decide_expire(struct omem_decide_state *state,
  * memmap of what is asked, plus buffer_percent of the contract total,
  * rounded up to the granule, minus granted memory still arriving, and
  * never past the cap (or max).  Rate: one non-critical DEMAND in flight,
- * spaced by demand_interval_ms, none while granted memory arrives; a
- * CRITICAL one may join a non-critical one in flight but never another
- * CRITICAL one; a DENY's retry_after_ms holds back every urgency.
+ * spaced by demand_interval_ms, no LOW or NORMAL one while granted memory
+ * arrives; a CRITICAL one may join a non-critical one in flight but never
+ * another CRITICAL one; a DENY's retry_after_ms holds back every urgency.
+ *
+ * HIGH while granted memory arrives: reclaim running under the early mark
+ * means the plug is slower than the workload (seconds per 256 MiB under
+ * TCG, where a workload may take 128 MiB/s), and waiting for it ends in
+ * the OOM killer.  It goes out only if the need exceeds what is still
+ * arriving, and carries the whole need: omemd counts its plug in flight
+ * against a non-critical DEMAND itself (docs/omemd.md), so subtracting it
+ * here too would ask for too little.
  *
  * Return: OMEM_DECIDE_SEND, or why not.
  */
@@ -235,7 +243,7 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 	if (!critical) {
 		if (state->demand_outstanding)
 			return OMEM_DECIDE_OUTSTANDING;
-		if (state->grant_pending)
+		if (state->grant_pending && urgency != OMEM_RPC_URGENCY_HIGH)
 			return OMEM_DECIDE_GRANT_PENDING;
 		if (state->demand_sent_any &&
 		    !omem_decide_elapsed(now, state->last_demand_ms, params->demand_interval_ms))
@@ -258,6 +266,8 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 	want = omem_decide_round_up(want, params->granule_bytes);
 	if (want <= pending)
 		return OMEM_DECIDE_GRANT_PENDING;
+	if (!critical)
+		pending = 0;	/* omemd coalesces it (HIGH above) */
 	want -= pending;
 
 	room = omem_decide_sub(params->cap_bytes, contract_total + pending);

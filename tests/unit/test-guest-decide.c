@@ -285,6 +285,31 @@ static void test_rate_limits(void)
 	sample = test_sample(1100, 5 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_GRANT_PENDING,
 	       "critical: 1 GiB on its way covers the need");
+	/* Reclaim while a small grant arrives: the plug is too slow for the
+	 * workload, so HIGH goes out (whole: omemd counts its plug in flight);
+	 * LOW and NORMAL still wait for it. */
+	memset(&state, 0, sizeof(state));
+	sample = test_sample(1000, 50 * MIB, 0);
+	omem_decide_demand(&state, &params, &sample, false, &demand);
+	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
+	omem_decide_grant(&state, &params, 1010, 1, 256 * MIB + 64 * MIB);
+	sample = test_sample(1200, 5 * MIB, 0);
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_GRANT_PENDING,
+	       "grant pending: NORMAL waits for the plug");
+	sample.reclaim_ms = 1150;
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
+	       "grant pending: reclaim running (HIGH) asks beyond it");
+	tap_eq(demand.urgency, OMEM_RPC_URGENCY_HIGH, "... at HIGH");
+	tap_eq(demand.bytes, 128 * MIB, "... for the whole need: omemd subtracts its 64 MiB in flight");
+	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_SEND,
+	       "grant pending: CRITICAL asks too");
+	tap_eq(demand.bytes, 64 * MIB, "... only beyond what arrives (omemd does not coalesce it)");
+	omem_decide_demand_sent(&state, 1205, 2, OMEM_RPC_URGENCY_HIGH);
+	omem_decide_grant(&state, &params, 1210, 2, 256 * MIB + 512 * MIB);
+	sample = test_sample(1400, 5 * MIB, 0);
+	sample.reclaim_ms = 1390;
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_GRANT_PENDING,
+	       "grant pending: HIGH is quiet when what arrives covers the need");
 }
 
 static void test_deny_backoff(void)
