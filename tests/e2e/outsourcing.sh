@@ -22,9 +22,9 @@
 # Scenarios are plain functions, not guest_scenario: its reset detaches the
 # <shmem> and requests 0, which is omemd's to do.
 #
-# omemd manages every running omem domain of the libvirtd: run this script
-# alone (make check without -j), not beside other real-guest scripts.
-# ~4 minutes under TCG.  TAP on stdout.
+# omemd_start (tests/lib/omem.sh) limits omemd to this script's guest
+# (--domains "omemtest-*-$$"), so the script may run beside other
+# real-guest scripts and ci/demo.  ~4 minutes under TCG.  TAP on stdout.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

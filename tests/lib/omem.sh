@@ -15,15 +15,19 @@
 # omemd_cleanup.  OMEM_STATUS_SOCKET is exported so virt-omem reads this
 # omemd's status, whatever its libvirt URI.
 #
-# omemd manages every running omem domain of the libvirtd it connects to.
-# Two scripts that each start omemd, or one that starts it while another
-# script's guest runs, would manage each other's guests: scripts using
-# omemd must not run in parallel with other real-guest scripts (make check
-# runs tests one at a time unless make -j is given).
+# Only this script's guests.  omemd_start passes --domains
+# "omemtest-*-$$" (OMEMD_DOMAINS): the script's own domains, whatever their
+# label (guest_start names them omemtest-LABEL-$$), and no other script's.
+# So scripts that start omemd may run beside each other and beside the
+# other real-guest scripts (make -j check, ci/demo): each omemd has its own
+# run dir, sockets and status, and leaves the others' guests alone.  An
+# omemd started without --domains (by hand, or systemd's) would take this
+# script's guests too; omemd_start warns about one but does not stop it.
 #
 # API:
 #   omemd_built                      true if host-server/omemd exists
-#   omemd_start [OMEMD ARGS...]      start omemd (sets OMEMD_PID, OMEMD_RUN_DIR)
+#   omemd_start [OMEMD ARGS...]      start omemd for this script's guests
+#                                    (sets OMEMD_PID, OMEMD_RUN_DIR)
 #   omemd_wait_log REGEX TIMEOUT     wait for a line in omemd's log (from start)
 #   omemd_log_since MARK             omemd's log from byte MARK (omemd_log_mark)
 #   omemd_kill9 / omemd_stop         SIGKILL now / SIGTERM, bounded
@@ -43,6 +47,8 @@
 
 : "${OMEMD:=$top_builddir/host-server/omemd}"
 : "${OMEM_VIRT_OMEM:=$top_builddir/libvirt-driver/virt-omem/virt-omem}"
+# The domains this script's omemd manages: its own guests only.
+: "${OMEMD_DOMAINS:=${OMEM_DOMAIN_PREFIX}*-$$}"
 OMEMD_PID=
 OMEMD_RUN_DIR=
 OMEMD_NAME=omemd        # host helper name: its log is $(host_log_base omemd).{out,err}
@@ -53,11 +59,14 @@ omemd_built() {
     [ -x "$OMEMD" ]
 }
 
-# omemd_others: PIDs of omemd processes this script did not start.
-omemd_others() {
+# omemd_unfiltered: PIDs of omemd processes this script did not start that
+# run without --domains, so may manage this script's guests too.
+omemd_unfiltered() {
     local pid
     for pid in $(pgrep -x omemd); do
-        [ "$pid" = "$OMEMD_PID" ] || printf '%s ' "$pid"
+        [ "$pid" = "$OMEMD_PID" ] && continue
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- '--domains' ||
+            printf '%s ' "$pid"
     done
 }
 
@@ -80,8 +89,9 @@ omemd_log_since() {
 }
 
 # omemd_start [ARGS...]: start omemd in the foreground with a run dir of
-# this script, connected to qemu:///system at log level info, plus ARGS
-# (e.g. --budget 1536M).  Each start logs to its own files
+# this script, connected to qemu:///system at log level info, managing
+# only $OMEMD_DOMAINS, plus ARGS (e.g. --budget 1536M; a --domains there
+# wins: omemd takes the last one).  Each start logs to its own files
 # ($(host_log_base omemd.N).{out,err}, N counting starts), so a restart
 # keeps the old log and omemd_log reads them all in order.
 # Returns once omemd runs and its status socket answers (15 s), so the
@@ -89,18 +99,16 @@ omemd_log_since() {
 omemd_start() {
     omemd_built || { echo "omemd_start: $OMEMD is not built; run make" >&2; return 1; }
     local other
-    other=$(omemd_others)
-    if [ -n "$other" ]; then
-        echo "omemd_start: another omemd runs (pid $other): two would fight over the same VMs; stop it first" >&2
-        return 1
-    fi
+    other=$(omemd_unfiltered)
+    [ -z "$other" ] ||
+        echo "omemd_start: warning: omemd pid $other runs without --domains: it may manage this script's guests too" >&2
     OMEMD_RUN_DIR=${OMEMD_RUN_DIR:-$OMEM_TEST_DIR/omemd-$$}
     mkdir -p "$OMEMD_RUN_DIR" && chmod 0755 "$OMEMD_RUN_DIR" || return 1
     export OMEM_STATUS_SOCKET=$OMEMD_RUN_DIR/status.sock
     OMEMD_STARTS=$((OMEMD_STARTS + 1))
     OMEMD_LOG_BASES+=("$(host_log_base "$OMEMD_NAME.$OMEMD_STARTS")")
     host_spawn "$OMEMD_NAME.$OMEMD_STARTS" "$OMEMD" --foreground --log-level info \
-        --run-dir "$OMEMD_RUN_DIR" --connect "$OMEM_URI" "$@"
+        --run-dir "$OMEMD_RUN_DIR" --connect "$OMEM_URI" --domains "$OMEMD_DOMAINS" "$@"
     OMEMD_PID=$HOST_PID
     local start=$SECONDS
     until omem_status_raw >/dev/null 2>&1; do
