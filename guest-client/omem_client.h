@@ -14,8 +14,9 @@
  *    host->guest ring needs no lock;
  *  - any context: omem_session_send() (takes client->lock, irqsave).
  *
- * The memory policy (omem_policy.c, deciding with omem_decide.c) is
- * module-wide; its hooks are struct omem_policy_ops below.
+ * The memory policy (omem_policy.c, deciding with omem_decide.c, with the
+ * OOM reserve of omem_reserve.c) is module-wide; its hooks are struct
+ * omem_policy_ops below.
  */
 #ifndef OMEM_CLIENT_H
 #define OMEM_CLIENT_H
@@ -294,6 +295,14 @@ extern const struct omem_policy_ops omem_policy_ops;
 int omem_policy_init(void);
 void omem_policy_exit(void);
 void omem_policy_show(struct seq_file *m);
+
+/* omem_reserve.c */
+void omem_reserve_init(void);
+void omem_reserve_exit(void);
+unsigned long omem_reserve_release(void);
+u64 omem_reserve_missing_bytes(void);
+bool omem_reserve_refill(void);
+u64 omem_reserve_bytes(u64 *target_bytes);
 
 /* omem_debugfs.c */
 void omem_debugfs_create(struct omem_client *client);

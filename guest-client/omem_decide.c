@@ -89,63 +89,117 @@ u64 omem_decide_memmap_bytes(const struct omem_decide_params *params, u64 bytes)
 }
 
 /**
- * omem_decide_marks() - the thresholds for @sample
+ * omem_decide_marks() - the thresholds for @sample under the current trend
  * @params: tunables and contract.
+ * @state:  the policy's memory (its consumption trend).
  * @sample: the guest's figures now.
  * @marks:  filled in; see struct omem_decide_marks for the rules.
+ *
+ * Why the trend is in the marks and not only in the demand's size: under
+ * TCG a plug arrives seconds after the DEMAND (256 MiB in ~1-3 s on a
+ * busy host), while a workload takes up to ~130 MiB/s.  A fixed early
+ * mark (68 MiB on the 256 MiB test guest) lasts half a second at that
+ * rate: the boot RAM fills before the plug, and then onlining the next
+ * block cannot get its memmap.  So the guest asks once MemAvailable minus
+ * what the trend takes in trend_lead_ms is under twice the low mark.
  */
 void omem_decide_marks(const struct omem_decide_params *params,
+		       const struct omem_decide_state *state,
 		       const struct omem_decide_sample *sample,
 		       struct omem_decide_marks *marks)
 {
 	u64 contract_total = params->boot_bytes + sample->plugged_bytes;
+	u64 buffer = omem_decide_percent(contract_total, params->buffer_percent);
 	u64 base = omem_decide_max(params->low_floor_bytes,
 				   omem_decide_percent(sample->total_bytes,
 						       params->low_percent));
+	u64 left, grant;
 
-	marks->low_bytes = base + omem_decide_memmap_bytes(params, params->granule_bytes);
-	marks->early_bytes = 2 * marks->low_bytes;
-	marks->keep_bytes = marks->early_bytes +
-			    omem_decide_percent(contract_total, params->buffer_percent);
+	marks->lead_bytes = omem_decide_div(omem_decide_min(state->drop_rate, 1ULL << 40) *
+					    params->trend_lead_ms, 1000);
+	grant = omem_decide_round_up(omem_decide_max(marks->lead_bytes + buffer, 1),
+				     params->granule_bytes);
+	/* Without a contract (no session) max is 0: count one granule. */
+	left = params->max_bytes ?
+	       omem_decide_sub(params->max_bytes, contract_total) : params->granule_bytes;
+	marks->grant_bytes = omem_decide_min(grant, left);
+	marks->low_bytes = base + omem_decide_memmap_bytes(params, marks->grant_bytes);
+	marks->early_bytes = 2 * marks->low_bytes + marks->lead_bytes;
+	marks->keep_bytes = marks->early_bytes + buffer;
 	marks->high_bytes = marks->keep_bytes + params->granule_bytes;
+}
+
+/**
+ * omem_decide_session_reset() - a new session opens: forget the old one
+ * @state: the policy's memory.
+ *
+ * The old omemd's DEMAND in flight, its GRANT still arriving, its DENY
+ * backoff and the spacing of what was sent to it mean nothing to the new
+ * one (which reads the plug in flight from libvirt itself).  The
+ * consumption trend and the surplus hysteresis are about the guest and
+ * stay: a workload that was growing when omemd died is still growing,
+ * and the first sample of the new session must ask for it at once.
+ */
+void omem_decide_session_reset(struct omem_decide_state *state)
+{
+	state->demand_outstanding = false;
+	state->demand_seq = 0;
+	state->demand_sent_ms = 0;
+	state->critical_outstanding = false;
+	state->critical_seq = 0;
+	state->critical_sent_ms = 0;
+	state->demand_sent_any = false;
+	state->last_demand_ms = 0;
+	state->deny_until_ms = 0;
+	state->grant_pending = false;
+	state->grant_target_plugged = 0;
+	state->grant_ms = 0;
+	state->surplus_sent_any = false;
+	state->last_surplus_ms = 0;
+	state->stats_sent_any = false;
+	state->last_stats_ms = 0;
 }
 
 /**
  * omem_decide_observe() - feed one sample to the trend and the hysteresis
  * @state:  the policy's memory.
  * @params: tunables and contract.
- * @sample: the guest's figures now; call once per sample, before
- *          omem_decide_demand() and omem_decide_surplus().
+ * @sample: the guest's figures now; call once per sample, with or without
+ *          a session, before omem_decide_demand() and
+ *          omem_decide_surplus().
  *
- * The trend is how fast MemAvailable fell over the last complete window
- * (0 if it rose); the hysteresis is how long MemAvailable has stayed over
- * the high mark with something plugged.
+ * The trend is how fast used memory (sample->used_bytes) grew over
+ * the last complete window, or half the previous trend if more; the
+ * hysteresis is how long MemAvailable has stayed over the high mark with
+ * something plugged.
  */
 void omem_decide_observe(struct omem_decide_state *state,
 			 const struct omem_decide_params *params,
 			 const struct omem_decide_sample *sample)
 {
 	u64 avail = sample->available_bytes, now = sample->now_ms;
+	u64 used = sample->used_bytes;
 	struct omem_decide_marks marks;
 
 	if (!state->trend_started || now < state->trend_start_ms) {
 		state->trend_started = true;
 		state->trend_start_ms = now;
-		state->trend_start_available = avail;
+		state->trend_start_used = used;
 		state->drop_rate = 0;
 	} else if (now - state->trend_start_ms >= omem_decide_max(params->trend_window_ms, 1)) {
 		u64 elapsed = now - state->trend_start_ms;
-		u64 drop = omem_decide_sub(state->trend_start_available, avail);
+		u64 growth = omem_decide_sub(used, state->trend_start_used);
+		u64 rate;
 
-		/* Bytes per second; a drop fits 2^44 and elapsed ms 2^20, so
-		 * drop * 1000 cannot overflow before the division. */
-		state->drop_rate = omem_decide_div(omem_decide_min(drop, 1ULL << 44) * 1000,
-						   elapsed);
+		/* Bytes per second; growth fits 2^44 and elapsed ms 2^20, so
+		 * growth * 1000 cannot overflow before the division. */
+		rate = omem_decide_div(omem_decide_min(growth, 1ULL << 44) * 1000, elapsed);
+		state->drop_rate = omem_decide_max(rate, state->drop_rate / 2);
 		state->trend_start_ms = now;
-		state->trend_start_available = avail;
+		state->trend_start_used = used;
 	}
 
-	omem_decide_marks(params, sample, &marks);
+	omem_decide_marks(params, state, sample, &marks);
 	if (sample->plugged_bytes && avail >= marks.high_bytes) {
 		if (!state->above_high) {
 			state->above_high = true;
@@ -183,24 +237,24 @@ static void omem_decide_expire(struct omem_decide_state *state,
  * @oom:    the OOM notifier fired since the last call.
  * @demand: filled in when the answer is OMEM_DECIDE_SEND.
  *
- * Urgency: CRITICAL on OOM; otherwise, under the early mark, HIGH if the
- * shrinker saw reclaim within reclaim_window_ms, else NORMAL under the
- * low mark and LOW above it.  Size: what brings MemAvailable back to the
- * early mark, plus what the trend consumes in trend_lead_ms, plus the
- * memmap of what is asked, plus buffer_percent of the contract total,
- * rounded up to the granule, minus granted memory still arriving, and
+ * Urgency: CRITICAL on OOM; otherwise, under the early mark (which holds
+ * what the trend consumes in trend_lead_ms), HIGH if the shrinker saw
+ * reclaim within reclaim_window_ms, else NORMAL under the low mark and
+ * LOW above it.  Size: what brings MemAvailable back to the early mark
+ * (so the trend's lead is in it), plus the memmap of what is asked, plus
+ * buffer_percent of the contract total, rounded up to the granule, and
  * never past the cap (or max).  Rate: one non-critical DEMAND in flight,
- * spaced by demand_interval_ms, no LOW or NORMAL one while granted memory
- * arrives; a CRITICAL one may join a non-critical one in flight but never
- * another CRITICAL one; a DENY's retry_after_ms holds back every urgency.
+ * spaced by demand_interval_ms; a CRITICAL one may join a non-critical
+ * one in flight but never another CRITICAL one; a DENY's retry_after_ms
+ * holds back every urgency.
  *
- * HIGH while granted memory arrives: reclaim running under the early mark
- * means the plug is slower than the workload (seconds per 256 MiB under
- * TCG, where a workload may take 128 MiB/s), and waiting for it ends in
- * the OOM killer.  It goes out only if the need exceeds what is still
- * arriving, and carries the whole need: omemd counts its plug in flight
- * against a non-critical DEMAND itself (docs/omemd.md), so subtracting it
- * here too would ask for too little.
+ * While granted memory is still arriving, a DEMAND of any urgency goes
+ * only if the need exceeds what is arriving: under TCG a plug takes
+ * seconds per 256 MiB while a workload may take 128 MiB/s, and waiting
+ * for the whole grant before asking again leaves the workload the boot
+ * RAM to eat.  A non-critical one carries the whole need: omemd counts
+ * its plug in flight against it (docs/omemd.md), so subtracting it here
+ * too would ask for too little; a CRITICAL one asks only beyond it.
  *
  * Return: OMEM_DECIDE_SEND, or why not.
  */
@@ -210,13 +264,13 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 					 bool oom, struct omem_decide_demand *demand)
 {
 	u64 now = sample->now_ms, avail = sample->available_bytes;
-	u64 need, want, pending = 0, room, contract_total, limit;
+	u64 want, pending = 0, room, contract_total, limit;
 	struct omem_decide_marks marks;
 	bool reclaim_recent, critical;
 	u32 urgency, reasons = 0;
 
 	omem_decide_expire(state, params, sample);
-	omem_decide_marks(params, sample, &marks);
+	omem_decide_marks(params, state, sample, &marks);
 	reclaim_recent = sample->reclaim_ms && now >= sample->reclaim_ms &&
 			 now - sample->reclaim_ms <= params->reclaim_window_ms;
 
@@ -243,8 +297,6 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 	if (!critical) {
 		if (state->demand_outstanding)
 			return OMEM_DECIDE_OUTSTANDING;
-		if (state->grant_pending && urgency != OMEM_RPC_URGENCY_HIGH)
-			return OMEM_DECIDE_GRANT_PENDING;
 		if (state->demand_sent_any &&
 		    !omem_decide_elapsed(now, state->last_demand_ms, params->demand_interval_ms))
 			return OMEM_DECIDE_INTERVAL;
@@ -255,10 +307,8 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 	if (state->grant_pending)
 		pending = omem_decide_sub(state->grant_target_plugged, sample->plugged_bytes);
 	contract_total = params->boot_bytes + sample->plugged_bytes;
-	need = omem_decide_sub(marks.early_bytes, avail) +
-	       omem_decide_div(omem_decide_min(state->drop_rate, 1ULL << 40) *
-			       params->trend_lead_ms, 1000);
-	want = need + omem_decide_percent(contract_total, params->buffer_percent);
+	want = omem_decide_sub(marks.early_bytes, avail) +
+	       omem_decide_percent(contract_total, params->buffer_percent);
 	if (!want)
 		want = 1;	/* OOM with MemAvailable above the marks */
 	want += omem_decide_memmap_bytes(params,
@@ -267,7 +317,7 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 	if (want <= pending)
 		return OMEM_DECIDE_GRANT_PENDING;
 	if (!critical)
-		pending = 0;	/* omemd coalesces it (HIGH above) */
+		pending = 0;	/* omemd counts it itself */
 	want -= pending;
 
 	room = omem_decide_sub(params->cap_bytes, contract_total + pending);
@@ -417,7 +467,7 @@ bool omem_decide_surplus(struct omem_decide_state *state,
 			return false;
 	}
 
-	omem_decide_marks(params, sample, &marks);
+	omem_decide_marks(params, state, sample, &marks);
 	keep = reclaim ? marks.early_bytes : marks.keep_bytes;
 	limit = omem_decide_min(omem_decide_sub(sample->available_bytes, keep),
 				omem_decide_min(sample->movable_bytes, sample->plugged_bytes));
@@ -469,6 +519,7 @@ void omem_decide_stats_sent(struct omem_decide_state *state, u64 now_ms)
 /**
  * omem_decide_refill() - may the OOM reserve take memory back now?
  * @params:                tunables (marks).
+ * @state:                 the policy's memory (the trend, for the marks).
  * @sample:                the guest's figures now.
  * @reserve_missing_bytes: what the reserve lacks.
  *
@@ -479,6 +530,7 @@ void omem_decide_stats_sent(struct omem_decide_state *state, u64 now_ms)
  * Return: true if the reserve may be refilled in full now.
  */
 bool omem_decide_refill(const struct omem_decide_params *params,
+			const struct omem_decide_state *state,
 			const struct omem_decide_sample *sample,
 			u64 reserve_missing_bytes)
 {
@@ -486,6 +538,6 @@ bool omem_decide_refill(const struct omem_decide_params *params,
 
 	if (!reserve_missing_bytes)
 		return false;
-	omem_decide_marks(params, sample, &marks);
+	omem_decide_marks(params, state, sample, &marks);
 	return sample->available_bytes >= marks.early_bytes + 2 * reserve_missing_bytes;
 }

@@ -59,7 +59,9 @@ typedef uint64_t u64;
  *                     longer holds back the next demand.
  * @reclaim_window_ms: reclaim seen (shrinker) this recently counts.
  * @trend_window_ms:   how long the consumption trend is measured over.
- * @trend_lead_ms:     demands add what the trend consumes in this long.
+ * @trend_lead_ms:     how long a plug takes to arrive: the early mark and
+ *                     every demand add what the trend consumes in this
+ *                     long, the low mark the memmap of it.
  * @surplus_hold_ms:   memory must stay above the high mark this long
  *                     before it is offered (hysteresis).
  * @surplus_interval_ms: spacing of repeated unsolicited SURPLUS.
@@ -88,6 +90,12 @@ struct omem_decide_params {
  * @now_ms:             when it was taken.
  * @total_bytes:        MemTotal (what the kernel manages).
  * @available_bytes:    MemAvailable (free + reclaimable - reserves).
+ * @used_bytes:         what workloads and the kernel's caches hold:
+ *                      anonymous + file pages + slab + page tables.  The
+ *                      consumption trend is its growth: it neither falls
+ *                      when a plug arrives nor rises when virtio_mem takes
+ *                      pages to unplug them (MemTotal - MemAvailable
+ *                      does both).
  * @plugged_bytes:      what the virtio-mem device has plugged now, in the
  *                      contract's terms (boot + plugged = contract total).
  * @movable_free_bytes: free memory in ZONE_MOVABLE (where plugged memory
@@ -100,6 +108,7 @@ struct omem_decide_sample {
 	u64 now_ms;
 	u64 total_bytes;
 	u64 available_bytes;
+	u64 used_bytes;
 	u64 plugged_bytes;
 	u64 movable_free_bytes;
 	u64 movable_clean_bytes;
@@ -108,15 +117,26 @@ struct omem_decide_sample {
 };
 
 /**
- * struct omem_decide_marks - the thresholds for one sample
+ * struct omem_decide_marks - the thresholds for one sample and trend
+ * @lead_bytes:  what the consumption trend takes in trend_lead_ms: what
+ *               the guest uses up while a plug is on its way.
+ * @grant_bytes: the most one DEMAND made now may plug: @lead_bytes plus
+ *               the buffer, rounded up to the granule (at least one),
+ *               never more than the contract has left to plug.
  * @low_bytes:   under it: NORMAL demand.  max(floor, percent of total)
- *               plus the memmap of one granule.
- * @early_bytes: under it: LOW demand (HIGH if reclaim runs); twice @low.
+ *               plus the memmap of @grant_bytes: plugging allocates the
+ *               memmap of every block of a grant from memory the guest
+ *               already has, one block after the other.
+ * @early_bytes: under it: LOW demand (HIGH if reclaim runs); twice @low
+ *               plus @lead_bytes, so the plug arrives before MemAvailable
+ *               is down to twice @low.
  * @keep_bytes:  what SURPLUS leaves the guest: @early plus the buffer.
  * @high_bytes:  above it for the hold time: SURPLUS; @keep plus one
  *               granule, so giving a granule back cannot cross @early.
  */
 struct omem_decide_marks {
+	u64 lead_bytes;
+	u64 grant_bytes;
 	u64 low_bytes;
 	u64 early_bytes;
 	u64 keep_bytes;
@@ -160,6 +180,9 @@ enum omem_decide_hold {
 
 /**
  * struct omem_decide_state - what the decisions remember; zero it to start
+ *
+ * Per session (omem_decide_session_reset() clears them when a session
+ * opens: they are about the old omemd's messages and rate limits):
  * @demand_outstanding: a non-critical DEMAND waits for GRANT/DENY.
  * @demand_seq:        its seq.
  * @demand_sent_ms:    when it went.
@@ -172,18 +195,26 @@ enum omem_decide_hold {
  * @grant_pending:     a GRANT's memory is still arriving.
  * @grant_target_plugged: plugged bytes the GRANT's target means.
  * @grant_ms:          when the GRANT came.
- * @trend_started:     @trend_start_* hold a sample.
- * @trend_start_ms:    start of the current trend window.
- * @trend_start_available: MemAvailable then.
- * @drop_rate:         bytes/s MemAvailable fell over the last window (0
- *                     if it rose).
- * @above_high:        MemAvailable has stayed over the high mark since
- *                     @above_since_ms.
- * @above_since_ms:    see @above_high.
  * @surplus_sent_any:  a SURPLUS was sent this session.
  * @last_surplus_ms:   when the last unsolicited SURPLUS went.
  * @stats_sent_any:    a STATS was sent this session.
  * @last_stats_ms:     when.
+ *
+ * About the guest, kept across sessions (an omemd restart does not stop
+ * the workload):
+ * @trend_started:     @trend_start_* hold a sample.
+ * @trend_start_ms:    start of the current trend window.
+ * @trend_start_used:  the sample's used_bytes then.
+ * @drop_rate:         consumption, bytes/s: how fast used_bytes grew
+ *                     over the last window, or half the previous rate if
+ *                     that is more (a workload that pauses between steps
+ *                     does not look idle for one window).  Not the fall
+ *                     of MemAvailable: a plug arriving would hide the
+ *                     consumption that goes on, and pages virtio_mem
+ *                     isolates to unplug would look like consumption.
+ * @above_high:        MemAvailable has stayed over the high mark since
+ *                     @above_since_ms.
+ * @above_since_ms:    see @above_high.
  */
 struct omem_decide_state {
 	bool demand_outstanding;
@@ -198,23 +229,26 @@ struct omem_decide_state {
 	bool grant_pending;
 	u64 grant_target_plugged;
 	u64 grant_ms;
-	bool trend_started;
-	u64 trend_start_ms;
-	u64 trend_start_available;
-	u64 drop_rate;
-	bool above_high;
-	u64 above_since_ms;
 	bool surplus_sent_any;
 	u64 last_surplus_ms;
 	bool stats_sent_any;
 	u64 last_stats_ms;
+
+	bool trend_started;
+	u64 trend_start_ms;
+	u64 trend_start_used;
+	u64 drop_rate;
+	bool above_high;
+	u64 above_since_ms;
 };
 
 u64 omem_decide_round_up(u64 bytes, u64 granule);
 u64 omem_decide_memmap_bytes(const struct omem_decide_params *params, u64 bytes);
 void omem_decide_marks(const struct omem_decide_params *params,
+		       const struct omem_decide_state *state,
 		       const struct omem_decide_sample *sample,
 		       struct omem_decide_marks *marks);
+void omem_decide_session_reset(struct omem_decide_state *state);
 void omem_decide_observe(struct omem_decide_state *state,
 			 const struct omem_decide_params *params,
 			 const struct omem_decide_sample *sample);
@@ -240,6 +274,7 @@ bool omem_decide_stats_due(const struct omem_decide_state *state,
 			   u64 now_ms, u32 interval_ms);
 void omem_decide_stats_sent(struct omem_decide_state *state, u64 now_ms);
 bool omem_decide_refill(const struct omem_decide_params *params,
+			const struct omem_decide_state *state,
 			const struct omem_decide_sample *sample,
 			u64 reserve_missing_bytes);
 

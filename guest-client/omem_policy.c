@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * omem_policy.c - the memory policy's kernel glue: it samples the guest's
- * memory, hears reclaim (a shrinker) and the OOM killer (an OOM notifier),
- * keeps the OOM reserve, and sends DEMAND, SURPLUS and STATS as
- * omem_decide.c decides.
+ * memory, hears reclaim (a shrinker) and the OOM killer (an OOM notifier,
+ * which gives back the OOM reserve of omem_reserve.c), and sends DEMAND,
+ * SURPLUS and STATS as omem_decide.c decides.
  *
  * Contexts:
  *  - shrinker count_objects (any task in reclaim) and the OOM notifier
@@ -17,15 +17,14 @@
  *
  * The policy is module-wide (one omem device per guest at most) and lives
  * from module load to unload, so the reserve and the OOM notifier also
- * serve a guest whose omemd is not there yet.
+ * serve a guest whose omemd is not there yet, and the consumption trend
+ * outlives an omemd restart.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
-#include <linux/gfp.h>
 #include <linux/ktime.h>
-#include <linux/list.h>
 #include <linux/memory.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -49,28 +48,23 @@ module_param_named(sample_ms, omem_policy_sample_ms, uint, 0644);
 MODULE_PARM_DESC(sample_ms,
 		 "How often memory is sampled while a session is open, in ms (default 100; reclaim wakes the sampler at once)");
 
-/* 1 s without a session: only the reserve's refill needs the sampler. */
+/* 1 s without a session: the reserve's refill and the consumption trend
+ * (kept for the next session) need the sampler. */
 #define OMEM_POLICY_IDLE_SAMPLE_MS 1000u
 
-/* 32 MiB: enough for the plug path's page tables, slab and the memmap
- * of a few blocks, small enough for a 256 MiB guest. */
+/* 32 MiB: the plug path's page tables and slab, and the kernel's own
+ * watermarks, with room; small enough for a 256 MiB guest.  The memmap
+ * of what one grant plugs comes on top (omem_decide_marks()). */
 static unsigned int omem_policy_low_floor_mib = 32;
 module_param_named(low_floor_mib, omem_policy_low_floor_mib, uint, 0644);
 MODULE_PARM_DESC(low_floor_mib,
-		 "Floor of the low mark, in MiB (default 32); the low mark is max(floor, low_percent of MemTotal) + the memmap of one memory block, the early mark twice that");
+		 "Floor of the low mark, in MiB (default 32); the low mark is max(floor, low_percent of MemTotal) + the memmap of what one grant plugs, the early mark twice that + what the trend takes in trend_lead_ms");
 
 /* 5 %: large guests keep a proportional cushion for their bursts. */
 static unsigned int omem_policy_low_percent = 5;
 module_param_named(low_percent, omem_policy_low_percent, uint, 0644);
 MODULE_PARM_DESC(low_percent,
 		 "Low mark as a share of MemTotal when above the floor, in percent (default 5)");
-
-/* 8 MiB: the memmap of four 128 MiB blocks (512 MiB) plus the plug
- * path's own allocations, once. */
-static unsigned int omem_policy_reserve_mib = 8;
-module_param_named(reserve_mib, omem_policy_reserve_mib, uint, 0444);
-MODULE_PARM_DESC(reserve_mib,
-		 "Memory held back at load and given to the kernel when the OOM killer is about to run, in MiB (default 8; 0: none)");
 
 /* 10 s of steady surplus, then 10 s between offers: memory freed by a
  * workload goes back well within 30 s, a short lull keeps its memory. */
@@ -108,13 +102,25 @@ MODULE_PARM_DESC(reclaim_window_ms,
 static unsigned int omem_policy_trend_window_ms = 500;
 module_param_named(trend_window_ms, omem_policy_trend_window_ms, uint, 0644);
 MODULE_PARM_DESC(trend_window_ms,
-		 "Window over which the fall of MemAvailable is measured, in ms (default 500)");
+		 "Window over which the growth of used memory (the consumption trend) is measured, in ms (default 500)");
 
-/* 1 s: a grant's round trip plus the plug, with margin, under TCG. */
-static unsigned int omem_policy_trend_lead_ms = 1000;
+/*
+ * 3 s: how long a grant takes to become usable memory under TCG on a
+ * busy two-core host: the round trip and libvirt take ~0.1 s, but the
+ * guest adds and onlines blocks at ~100-200 MiB/s while the workload
+ * competes for its one vCPU (measured: 256 MiB in 0.8-2.6 s, 384 MiB in
+ * 2.6 s).  The guest asks this far ahead of the trend: at memload's
+ * 128 MiB/s that is 384 MiB, so the plug lands while MemAvailable is
+ * still ~400 MiB above the low mark, and the boot RAM, which holds the
+ * memmap of every block to come (2 MiB each), is never what the workload
+ * eats.  1 s (the old default) left 128 MiB: less than one TCG plug of
+ * 256 MiB takes.  Under KVM plugs take ~0.1 s and the longer lead only
+ * asks for more at once; SURPLUS gives it back after the growth.
+ */
+static unsigned int omem_policy_trend_lead_ms = 3000;
 module_param_named(trend_lead_ms, omem_policy_trend_lead_ms, uint, 0644);
 MODULE_PARM_DESC(trend_lead_ms,
-		 "Demands add what the current trend consumes in this long, in ms (default 1000)");
+		 "The early mark and demands add what the consumption trend takes in this long (the plug's latency), in ms (default 3000)");
 
 /* omem_policy.flags bits, set from any context. */
 enum {
@@ -164,11 +170,6 @@ struct omem_policy_counters {
  * @work:          the sampler (self re-arming) and every send.
  * @flags:         OMEM_POLICY_* bits.
  * @reclaim_ms:    when the shrinker last saw reclaim (ms, 0: never).
- * @reserve_lock:  protects @reserve_pages and @reserve_count; a
- *                 spinlock, the OOM notifier takes it.
- * @reserve_pages: the OOM reserve, order-0 pages linked by page->lru.
- * @reserve_count: pages in @reserve_pages.
- * @reserve_target: pages the reserve holds when full (reserve_mib).
  * @shrinker:      hears reclaim.
  * @oom_nb:        hears the OOM killer.
  * @counters:      statistics.
@@ -193,11 +194,6 @@ struct omem_policy {
 	unsigned long flags;
 	atomic64_t reclaim_ms;
 
-	spinlock_t reserve_lock;
-	struct list_head reserve_pages;
-	unsigned long reserve_count;
-	unsigned long reserve_target;
-
 	struct shrinker shrinker;
 	struct notifier_block oom_nb;
 	struct omem_policy_counters counters;
@@ -205,8 +201,6 @@ struct omem_policy {
 
 static struct omem_policy omem_policy = {
 	.lock = __MUTEX_INITIALIZER(omem_policy.lock),
-	.reserve_lock = __SPIN_LOCK_UNLOCKED(omem_policy.reserve_lock),
-	.reserve_pages = LIST_HEAD_INIT(omem_policy.reserve_pages),
 };
 
 static const char *const omem_policy_hold_names[] = {
@@ -246,62 +240,6 @@ static void omem_policy_kick(struct omem_policy *p)
 	mod_delayed_work(p->wq, &p->work, 0);
 }
 
-/* ---- the OOM reserve ---------------------------------------------- */
-
-/* Give every reserve page back to the page allocator; returns how many.
- * Any context (the OOM notifier). */
-static unsigned long omem_policy_reserve_release(struct omem_policy *p)
-{
-	struct page *page, *next;
-	unsigned long flags, count;
-	LIST_HEAD(pages);
-
-	spin_lock_irqsave(&p->reserve_lock, flags);
-	list_splice_init(&p->reserve_pages, &pages);
-	count = p->reserve_count;
-	p->reserve_count = 0;
-	spin_unlock_irqrestore(&p->reserve_lock, flags);
-
-	list_for_each_entry_safe(page, next, &pages, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
-	return count;
-}
-
-static unsigned long omem_policy_reserve_missing(struct omem_policy *p)
-{
-	unsigned long flags, missing;
-
-	spin_lock_irqsave(&p->reserve_lock, flags);
-	missing = p->reserve_target - min(p->reserve_count, p->reserve_target);
-	spin_unlock_irqrestore(&p->reserve_lock, flags);
-	return missing;
-}
-
-/*
- * Take up to @pages pages into the reserve; returns how many it got.
- * GFP_KERNEL without __GFP_MOVABLE: the pages come from boot memory,
- * never from the movable blocks virtio_mem must be able to unplug.
- */
-static unsigned long omem_policy_reserve_fill(struct omem_policy *p,
-					      unsigned long pages, gfp_t gfp)
-{
-	unsigned long got, flags;
-	struct page *page;
-
-	for (got = 0; got < pages; got++) {
-		page = alloc_page(gfp);
-		if (!page)
-			break;
-		spin_lock_irqsave(&p->reserve_lock, flags);
-		list_add(&page->lru, &p->reserve_pages);
-		p->reserve_count++;
-		spin_unlock_irqrestore(&p->reserve_lock, flags);
-	}
-	return got;
-}
-
 /* ---- sampling ------------------------------------------------------ */
 
 /* Fill @sample with the guest's figures now.  Caller holds p->lock. */
@@ -332,6 +270,11 @@ static void omem_policy_sample(struct omem_policy *p,
 	sample->now_ms = omem_policy_now_ms();
 	sample->total_bytes = total;
 	sample->available_bytes = omem_policy_pages_to_bytes(si_mem_available());
+	sample->used_bytes = omem_policy_pages_to_bytes(global_node_page_state(NR_ANON_MAPPED) +
+							global_node_page_state(NR_FILE_PAGES) +
+							global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B) +
+							global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) +
+							global_node_page_state(NR_PAGETABLE));
 	sample->movable_bytes = omem_policy_pages_to_bytes(movable);
 	sample->movable_free_bytes = omem_policy_pages_to_bytes(movable_free);
 	sample->movable_clean_bytes = omem_policy_pages_to_bytes(movable_clean);
@@ -500,7 +443,6 @@ static void omem_policy_work(struct work_struct *work)
 	struct omem_decide_sample sample;
 	struct omem_decide_demand demand;
 	struct omem_decide_surplus surplus;
-	unsigned long missing, got;
 	unsigned int delay_ms;
 	bool oom, reclaim;
 
@@ -513,8 +455,8 @@ static void omem_policy_work(struct work_struct *work)
 	omem_policy_params(p, &params);
 	omem_policy_sample(p, &sample);
 	p->sample = sample;
+	omem_decide_observe(&p->state, &params, &sample);
 	if (p->client) {
-		omem_decide_observe(&p->state, &params, &sample);
 		p->hold = omem_decide_demand(&p->state, &params, &sample, oom, &demand);
 		if (p->hold == OMEM_DECIDE_SEND)
 			omem_policy_send_demand(p, &sample, &demand);
@@ -528,13 +470,9 @@ static void omem_policy_work(struct work_struct *work)
 	} else if (oom) {
 		atomic64_inc(&p->counters.oom_unsent);
 	}
-	missing = omem_policy_reserve_missing(p);
-	if (omem_decide_refill(&params, &sample, omem_policy_pages_to_bytes(missing))) {
-		got = omem_policy_reserve_fill(p, missing, GFP_KERNEL | __GFP_NORETRY |
-					       __GFP_NOWARN | __GFP_NOMEMALLOC);
-		if (got)
-			atomic64_inc(&p->counters.reserve_refills);
-	}
+	if (omem_decide_refill(&params, &p->state, &sample, omem_reserve_missing_bytes()) &&
+	    omem_reserve_refill())
+		atomic64_inc(&p->counters.reserve_refills);
 	delay_ms = p->client ? max(READ_ONCE(omem_policy_sample_ms), 10u) :
 			       OMEM_POLICY_IDLE_SAMPLE_MS;
 	mutex_unlock(&p->lock);
@@ -582,7 +520,7 @@ static int omem_policy_oom_notify(struct notifier_block *nb,
 	unsigned long released;
 
 	atomic64_inc(&p->counters.oom_notified);
-	released = omem_policy_reserve_release(p);
+	released = omem_reserve_release();
 	if (released) {
 		*freed += released;
 		atomic64_inc(&p->counters.oom_rescues);
@@ -603,7 +541,10 @@ static void omem_policy_session_opened(struct omem_client *client,
 	p->client = client;
 	p->contract = *contract;
 	p->total_at_open = omem_policy_pages_to_bytes(totalram_pages());
-	memset(&p->state, 0, sizeof(p->state));
+	/* Only the old session's messages are forgotten: the trend stays,
+	 * and the kick below samples at once, so a guest that is growing
+	 * (omemd restarted mid-growth) asks the new omemd right away. */
+	omem_decide_session_reset(&p->state);
 	p->hold = OMEM_DECIDE_NO_NEED;
 	WRITE_ONCE(p->active, true);
 	mutex_unlock(&p->lock);
@@ -696,7 +637,7 @@ void omem_policy_show(struct seq_file *m)
 	struct omem_decide_params params;
 	struct omem_decide_marks marks;
 	enum omem_decide_hold hold;
-	unsigned long flags, reserve;
+	u64 reserve, reserve_target, trend;
 	int urgency;
 
 	mutex_lock(&p->lock);
@@ -705,11 +646,10 @@ void omem_policy_show(struct seq_file *m)
 	demand = p->demand;
 	surplus = p->surplus;
 	hold = p->hold;
+	trend = p->state.drop_rate;
+	omem_decide_marks(&params, &p->state, &sample, &marks);
 	mutex_unlock(&p->lock);
-	omem_decide_marks(&params, &sample, &marks);
-	spin_lock_irqsave(&p->reserve_lock, flags);
-	reserve = p->reserve_count;
-	spin_unlock_irqrestore(&p->reserve_lock, flags);
+	reserve = omem_reserve_bytes(&reserve_target);
 
 	for (urgency = OMEM_RPC_URGENCY_LOW; urgency <= OMEM_RPC_URGENCY_CRITICAL; urgency++)
 		seq_printf(m, "demands_%s: %lld\n", omem_policy_urgency_names[urgency],
@@ -726,8 +666,7 @@ void omem_policy_show(struct seq_file *m)
 		   atomic64_read(&c->oom_notified), atomic64_read(&c->oom_rescues),
 		   atomic64_read(&c->oom_unsent));
 	seq_printf(m, "reserve_bytes: %llu\nreserve_target_bytes: %llu\nreserve_refills: %lld\n",
-		   omem_policy_pages_to_bytes(reserve),
-		   omem_policy_pages_to_bytes(p->reserve_target),
+		   reserve, reserve_target,
 		   atomic64_read(&c->reserve_refills));
 	seq_printf(m, "samples: %lld\nkicks: %lld\n", atomic64_read(&c->samples),
 		   atomic64_read(&c->kicks));
@@ -737,6 +676,8 @@ void omem_policy_show(struct seq_file *m)
 		   sample.plugged_bytes, sample.movable_bytes);
 	seq_printf(m, "sample_movable_free_bytes: %llu\nsample_movable_clean_bytes: %llu\n",
 		   sample.movable_free_bytes, sample.movable_clean_bytes);
+	seq_printf(m, "trend_bytes_per_s: %llu\nmark_lead_bytes: %llu\nmark_grant_bytes: %llu\n",
+		   trend, marks.lead_bytes, marks.grant_bytes);
 	seq_printf(m, "mark_low_bytes: %llu\nmark_early_bytes: %llu\n",
 		   marks.low_bytes, marks.early_bytes);
 	seq_printf(m, "mark_keep_bytes: %llu\nmark_high_bytes: %llu\n",
@@ -756,15 +697,11 @@ void omem_policy_show(struct seq_file *m)
  * omem_policy_init() - at module load: reserve, shrinker, OOM notifier,
  * sampler
  *
- * A reserve that cannot be filled in full is kept partial (and refilled
- * later), with one warning.
- *
  * Return: 0, or -errno with nothing left behind.
  */
 int omem_policy_init(void)
 {
 	struct omem_policy *p = &omem_policy;
-	unsigned long got;
 	int ret;
 
 	p->events = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*p->events), GFP_KERNEL);
@@ -777,11 +714,7 @@ int omem_policy_init(void)
 	}
 	INIT_DELAYED_WORK(&p->work, omem_policy_work);
 
-	p->reserve_target = (unsigned long)omem_policy_reserve_mib << (20 - PAGE_SHIFT);
-	got = omem_policy_reserve_fill(p, p->reserve_target, GFP_KERNEL | __GFP_NOWARN);
-	if (got < p->reserve_target)
-		pr_warn("OOM reserve: got %lu of %lu KiB; the rest is taken when memory allows\n",
-			got << (PAGE_SHIFT - 10), p->reserve_target << (PAGE_SHIFT - 10));
+	omem_reserve_init();
 
 	p->shrinker.count_objects = omem_policy_shrink_count;
 	p->shrinker.scan_objects = omem_policy_shrink_scan;
@@ -803,7 +736,7 @@ int omem_policy_init(void)
 out_unregister_shrinker:
 	unregister_shrinker(&p->shrinker);
 out_free_reserve:
-	omem_policy_reserve_release(p);
+	omem_reserve_exit();
 	destroy_workqueue(p->wq);
 out_free_events:
 	kfree(p->events);
@@ -823,6 +756,6 @@ void omem_policy_exit(void)
 	WRITE_ONCE(p->stopping, true);
 	cancel_delayed_work_sync(&p->work);
 	destroy_workqueue(p->wq);
-	omem_policy_reserve_release(p);
+	omem_reserve_exit();
 	kfree(p->events);
 }

@@ -24,7 +24,7 @@
 #
 # omemd_start (tests/lib/omem.sh) limits omemd to this script's guest
 # (--domains "omemtest-*-$$"), so the script may run beside other
-# real-guest scripts and ci/demo.  ~4 minutes under TCG.  TAP on stdout.
+# real-guest scripts and ci/demo.  about 1.5 minutes under TCG.  TAP on stdout.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

@@ -2,9 +2,10 @@
 /*
  * Unit tests of the guest module's decision math (guest-client/
  * omem_decide.c), compiled in user space: marks, demand urgency and
- * sizing (block rounding, memmap, buffer, trend, cap), rate limiting,
- * DENY backoff, GRANT tracking, surplus hysteresis and cost curve, STATS
- * timing and the reserve's refill rule.  TAP on stdout.
+ * sizing (block rounding, memmap, buffer, trend, cap), the consumption
+ * trend and what a new session keeps of it, rate limiting, DENY backoff,
+ * GRANT tracking, surplus hysteresis and cost curve, STATS timing and the
+ * reserve's refill rule.  TAP on stdout.
  */
 #include <string.h>
 
@@ -34,20 +35,22 @@ static struct omem_decide_params test_params(void)
 		.grant_timeout_ms = 5000,
 		.reclaim_window_ms = 1000,
 		.trend_window_ms = 500,
-		.trend_lead_ms = 1000,
+		.trend_lead_ms = 3000,
 		.surplus_hold_ms = 10000,
 		.surplus_interval_ms = 10000,
 	};
 	return params;
 }
 
-/* MemTotal 141 MiB (boot 256 MiB less what the kernel keeps) + plugged. */
+/* MemTotal 141 MiB (boot 256 MiB less what the kernel keeps) + plugged;
+ * all that is not available is used. */
 static struct omem_decide_sample test_sample(u64 now_ms, u64 available, u64 plugged)
 {
 	struct omem_decide_sample sample = {
 		.now_ms = now_ms,
 		.total_bytes = 141 * MIB + plugged,
 		.available_bytes = available,
+		.used_bytes = 141 * MIB + plugged > available ? 141 * MIB + plugged - available : 0,
 		.plugged_bytes = plugged,
 		.movable_bytes = plugged,
 		.movable_free_bytes = plugged,
@@ -75,9 +78,13 @@ static void test_marks(void)
 {
 	struct omem_decide_params params = test_params();
 	struct omem_decide_sample sample = test_sample(1000, 100 * MIB, 0);
+	struct omem_decide_state state;
 	struct omem_decide_marks marks;
 
-	omem_decide_marks(&params, &sample, &marks);
+	memset(&state, 0, sizeof(state));
+	omem_decide_marks(&params, &state, &sample, &marks);
+	tap_eq(marks.lead_bytes, 0, "marks: no trend, no lead");
+	tap_eq(marks.grant_bytes, 128 * MIB, "marks: a grant is the 25.6 MiB buffer: one block");
 	tap_eq(marks.low_bytes, 34 * MIB, "marks: small guest: low = floor 32 MiB + 2 MiB memmap");
 	tap_eq(marks.early_bytes, 68 * MIB, "marks: early = twice low");
 	tap_eq(marks.keep_bytes, 68 * MIB + 256 * MIB / 10,
@@ -85,9 +92,28 @@ static void test_marks(void)
 	tap_eq(marks.high_bytes, marks.keep_bytes + 128 * MIB, "marks: high = keep + one block");
 
 	sample.total_bytes = 8 * GIB;
-	omem_decide_marks(&params, &sample, &marks);
+	omem_decide_marks(&params, &state, &sample, &marks);
 	tap_eq(marks.low_bytes, 8 * GIB / 20 + 2 * MIB,
 	       "marks: 8 GiB guest: low = 5 %% of MemTotal + memmap");
+
+	/* memload's 128 MiB/s for the 3 s a TCG plug takes. */
+	state.drop_rate = 128 * MIB;
+	sample = test_sample(1000, 100 * MIB, 0);
+	omem_decide_marks(&params, &state, &sample, &marks);
+	tap_eq(marks.lead_bytes, 384 * MIB, "marks: 128 MiB/s for 3 s: 384 MiB lead");
+	tap_eq(marks.grant_bytes, 512 * MIB, "marks: a grant is lead + buffer: four blocks");
+	tap_eq(marks.low_bytes, 32 * MIB + 8 * MIB,
+	       "marks: low = floor + the memmap of all four blocks (8 MiB)");
+	tap_eq(marks.early_bytes, 2 * 40 * MIB + 384 * MIB, "marks: early = twice low + the lead");
+	tap_eq(marks.keep_bytes, marks.early_bytes + 256 * MIB / 10,
+	       "marks: keep holds the lead too (no SURPLUS while growing)");
+
+	/* 128 MiB left under max: a grant cannot plug more than that. */
+	sample = test_sample(1000, 100 * MIB, 1408 * MIB);
+	omem_decide_marks(&params, &state, &sample, &marks);
+	tap_eq(marks.grant_bytes, 128 * MIB, "marks: a grant never exceeds what is left to plug");
+	tap_eq(marks.low_bytes, (141 * MIB + 1408 * MIB) / 20 + 2 * MIB,
+	       "marks: ... nor its memmap");
 }
 
 static void test_urgency(void)
@@ -167,19 +193,54 @@ static void test_sizing(void)
 	omem_decide_demand(&state, &params, &sample, false, &demand);
 	tap_eq(demand.bytes, 256 * MIB, "sizing: (71 - 10) MiB + 76.8 MiB buffer + memmap: two blocks");
 
-	/* A guest losing 300 MiB/s asks for what a second of it takes. */
+	/* A guest using 150 MiB/s asks for what 3 s of it take. */
 	memset(&state, 0, sizeof(state));
-	sample = test_sample(1000, 200 * MIB, 0);
+	sample = test_sample(1000, 120 * MIB, 0);
 	omem_decide_observe(&state, &params, &sample);
-	sample = test_sample(1500, 50 * MIB, 0);
+	sample = test_sample(1500, 45 * MIB, 0);
 	omem_decide_observe(&state, &params, &sample);
-	tap_eq(state.drop_rate, 300 * MIB, "trend: 150 MiB in 0.5 s is 300 MiB/s");
+	tap_eq(state.drop_rate, 150 * MIB, "trend: 75 MiB more used in 0.5 s is 150 MiB/s");
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	tap_eq(demand.bytes, 384 * MIB, "sizing: 18 + 300 (trend) + 25.6 + memmap: three blocks");
+	/* early = 2 x (32 + 8) + 450 = 530; (530 - 45) + 25.6 + 8 memmap */
+	tap_eq(demand.bytes, 640 * MIB,
+	       "sizing: (early 530 - 45) + 25.6 + memmap of 512: five blocks");
 
 	sample = test_sample(2000, 100 * MIB, 0);
 	omem_decide_observe(&state, &params, &sample);
-	tap_eq(state.drop_rate, 0, "trend: MemAvailable rising is no trend");
+	tap_eq(state.drop_rate, 75 * MIB, "trend: a window without growth halves it (pausing workload)");
+	sample = test_sample(2500, 100 * MIB, 0);
+	omem_decide_observe(&state, &params, &sample);
+	tap_eq(state.drop_rate, 37 * MIB + MIB / 2, "trend: ... and halves it again");
+
+	/* A plug lands: MemAvailable rises by 100 MiB, yet 28 MiB were used. */
+	memset(&state, 0, sizeof(state));
+	sample = test_sample(1000, 50 * MIB, 0);
+	omem_decide_observe(&state, &params, &sample);
+	sample = test_sample(1500, 150 * MIB, 128 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	tap_eq(state.drop_rate, 56 * MIB, "trend: a plug arriving does not hide consumption (56 MiB/s)");
+
+	/* virtio_mem takes 256 MiB of free pages to unplug them: MemAvailable
+	 * falls, nothing is used. */
+	memset(&state, 0, sizeof(state));
+	sample = test_sample(1000, 600 * MIB, 768 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	sample.now_ms = 1500;
+	sample.available_bytes = 344 * MIB;
+	omem_decide_observe(&state, &params, &sample);
+	tap_eq(state.drop_rate, 0, "trend: pages taken for an unplug are no consumption");
+
+	/* The trend moves the trigger, not only the size. */
+	memset(&state, 0, sizeof(state));
+	state.drop_rate = 128 * MIB;
+	state.trend_started = true;
+	sample = test_sample(1000, 300 * MIB, 512 * MIB);
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
+	       "trigger: 300 MiB available at 128 MiB/s is under early (465 MiB): ask now");
+	tap_eq(demand.urgency, OMEM_RPC_URGENCY_LOW, "trigger: ... LOW");
+	state.drop_rate = 0;
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_NO_NEED,
+	       "trigger: the same guest without a trend asks nothing");
 
 	/* Cap: room left is 100 MiB. */
 	memset(&state, 0, sizeof(state));
@@ -285,17 +346,18 @@ static void test_rate_limits(void)
 	sample = test_sample(1100, 5 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_GRANT_PENDING,
 	       "critical: 1 GiB on its way covers the need");
-	/* Reclaim while a small grant arrives: the plug is too slow for the
-	 * workload, so HIGH goes out (whole: omemd counts its plug in flight);
-	 * LOW and NORMAL still wait for it. */
+	/* A small grant arrives while the need is larger: any urgency asks
+	 * beyond it (whole: omemd counts its plug in flight), CRITICAL only
+	 * for the rest. */
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
 	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
 	omem_decide_grant(&state, &params, 1010, 1, 256 * MIB + 64 * MIB);
 	sample = test_sample(1200, 5 * MIB, 0);
-	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_GRANT_PENDING,
-	       "grant pending: NORMAL waits for the plug");
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
+	       "grant pending: NORMAL asks beyond a grant too small for the need");
+	tap_eq(demand.bytes, 128 * MIB, "... for the whole need: omemd subtracts its 64 MiB in flight");
 	sample.reclaim_ms = 1150;
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
 	       "grant pending: reclaim running (HIGH) asks beyond it");
@@ -356,7 +418,7 @@ static void test_surplus(void)
 	/* memload freed everything: 768 MiB plugged, 800 MiB available. */
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 800 * MIB, 768 * MIB);
-	omem_decide_marks(&params, &sample, &marks);
+	omem_decide_marks(&params, &state, &sample, &marks);
 	keep = marks.keep_bytes;
 	tap_eq(marks.low_bytes, 909 * MIB / 20 + 2 * MIB,
 	       "surplus: 909 MiB MemTotal: low = 5 %% of it + memmap");
@@ -420,7 +482,7 @@ static void test_surplus(void)
 	tap_eq(surplus.unpluggable_bytes, 512 * MIB, "curve: never more than plugged");
 
 	sample = test_sample(1000, 100 * MIB, 512 * MIB);
-	omem_decide_marks(&params, &sample, &marks);
+	omem_decide_marks(&params, &state, &sample, &marks);
 	omem_decide_surplus(&state, &params, &sample, true, &surplus);
 	tap_eq(surplus.unpluggable_bytes, 100 * MIB - marks.early_bytes,
 	       "reclaim: offers down to the early mark, not below");
@@ -454,11 +516,49 @@ static void test_stats_and_refill(void)
 	tap_ok(omem_decide_stats_due(&state, 6000, 5000), "stats: after the interval");
 
 	sample = test_sample(1000, 80 * MIB, 0);
-	tap_ok(!omem_decide_refill(&params, &sample, 8 * MIB),
+	tap_ok(!omem_decide_refill(&params, &state, &sample, 8 * MIB),
 	       "refill: 80 MiB available < early 68 + 2 x 8: wait");
 	sample = test_sample(1000, 84 * MIB, 0);
-	tap_ok(omem_decide_refill(&params, &sample, 8 * MIB), "refill: 84 MiB available: refill");
-	tap_ok(!omem_decide_refill(&params, &sample, 0), "refill: a full reserve needs nothing");
+	tap_ok(omem_decide_refill(&params, &state, &sample, 8 * MIB), "refill: 84 MiB available: refill");
+	tap_ok(!omem_decide_refill(&params, &state, &sample, 0), "refill: a full reserve needs nothing");
+	state.drop_rate = 64 * MIB;
+	tap_ok(!omem_decide_refill(&params, &state, &sample, 8 * MIB),
+	       "refill: not while the guest is growing (the lead is in the early mark)");
+}
+
+/* omemd restarts mid-growth: the new session keeps the trend, drops the
+ * old one's DEMAND in flight, GRANT arriving and DENY backoff, and asks
+ * at its first sample. */
+static void test_session_reset(void)
+{
+	struct omem_decide_params params = test_params();
+	struct omem_decide_state state;
+	struct omem_decide_sample sample;
+	struct omem_decide_demand demand;
+
+	memset(&state, 0, sizeof(state));
+	sample = test_sample(1000, 120 * MIB, 256 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	sample = test_sample(1500, 60 * MIB, 256 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	omem_decide_demand(&state, &params, &sample, false, &demand);
+	omem_decide_demand_sent(&state, 1500, 41, demand.urgency);
+	omem_decide_demand_sent(&state, 1500, 42, OMEM_RPC_URGENCY_CRITICAL);
+	omem_decide_deny(&state, &params, 1510, 42, OMEM_RPC_DENY_CAP, 0);
+	omem_decide_stats_sent(&state, 1500);
+
+	omem_decide_session_reset(&state);
+	tap_ok(!state.demand_outstanding && !state.critical_outstanding && !state.grant_pending &&
+	       !state.deny_until_ms && !state.demand_sent_any,
+	       "session reset: the old session's demands, grant and backoff are gone");
+	tap_ok(omem_decide_stats_due(&state, 1600, 5000), "session reset: STATS go at once");
+	tap_eq(state.drop_rate, 120 * MIB, "session reset: the trend (120 MiB/s) stays");
+	sample = test_sample(1600, 55 * MIB, 256 * MIB);
+	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
+	       "session reset: the first sample of the new session asks");
+	/* 120 MiB/s x 3 s = 360: grant 384 + 51.2 -> 512, memmap 8; early
+	 * 2 x 40 + 360 = 440; (440 - 55) + 51.2 + 8 -> 512 MiB */
+	tap_eq(demand.bytes, 512 * MIB, "session reset: ... sized with the trend (512 MiB, not 128)");
 }
 
 int main(void)
@@ -471,5 +571,6 @@ int main(void)
 	test_deny_backoff();
 	test_surplus();
 	test_stats_and_refill();
+	test_session_reset();
 	return tap_done();
 }
