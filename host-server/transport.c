@@ -47,6 +47,17 @@ static void transport_emit(Transport *transport, const TransportEvent *event)
 		transport->on_event(transport, event, transport->user_data);
 }
 
+/* The one log line of a cut-off; @detail (or NULL) says what the guest
+ * broke, e.g. the index it wrote. */
+static void transport_log_cut_off(Transport *transport, const SessionEvent *event,
+				  const char *detail)
+{
+	omemd_log(OMEMD_LOG_WARNING, "vm %s: cut off (GOODBYE PROTOCOL): the guest %s%s%s%s; %" G_GUINT64_FORMAT
+		  " of %" G_GUINT64_FORMAT " messages refused; nothing more is read until the transport is re-attached",
+		  transport->name, event->why, detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+		  transport->session.refused, transport->session.received);
+}
+
 /* Encode, queue and signal one message that the session numbered. */
 static void transport_put(Transport *transport, const struct rpc_msg *msg)
 {
@@ -73,11 +84,14 @@ static void transport_put(Transport *transport, const struct rpc_msg *msg)
 	}
 	if (r < 0) {
 		SessionOutput out;
+		g_autofree char *detail = g_strdup_printf("tail %u", transport->h2g.seen_tail);
 
+		/* No GOODBYE: the ring it would go in is the broken one.  A
+		 * session already cut off (the GOODBYE of that cut-off found
+		 * the ring broken, say) reports nothing: one line per cut-off. */
 		session_ring_fault(&transport->session, "broke the host->guest ring index", &out);
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cut off: the guest broke the host->guest ring (tail %u)",
-			  transport->name, transport->h2g.seen_tail);
-		if (out.event.type != SESSION_EVENT_NONE) {
+		if (out.event.type == SESSION_EVENT_CUT_OFF) {
+			transport_log_cut_off(transport, &out.event, detail);
 			TransportEvent event = { .type = TRANSPORT_EVENT_SESSION,
 						 .generation = transport->generation,
 						 .session = out.event };
@@ -89,15 +103,14 @@ static void transport_put(Transport *transport, const struct rpc_msg *msg)
 	ivshmem_server_notify_guest(transport->server, OMEM_RPC_VECTOR_RING);
 }
 
-static void transport_output(Transport *transport, const SessionOutput *out)
+/* Send the session's replies, log a cut-off (with @detail, or NULL) and
+ * pass its event on. */
+static void transport_output(Transport *transport, const SessionOutput *out, const char *detail)
 {
 	for (unsigned i = 0; i < out->n_replies; i++)
 		transport_put(transport, &out->replies[i]);
 	if (out->event.type == SESSION_EVENT_CUT_OFF)
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cut off (GOODBYE PROTOCOL): the guest %s; %" G_GUINT64_FORMAT
-			  " of %" G_GUINT64_FORMAT " messages refused; nothing more is read until the transport is re-attached",
-			  transport->name, out->event.why, transport->session.refused,
-			  transport->session.received);
+		transport_log_cut_off(transport, &out->event, detail);
 	if (out->event.type != SESSION_EVENT_NONE) {
 		TransportEvent event = { .type = TRANSPORT_EVENT_SESSION,
 					 .generation = transport->generation,
@@ -126,10 +139,12 @@ static void transport_drain_ring(Transport *transport)
 		if (r == 0)
 			return;
 		if (r < 0) {
+			g_autofree char *detail = g_strdup_printf("head %u, tail %u",
+								  transport->g2h.seen_head,
+								  transport->g2h.tail);
+
 			session_ring_fault(&transport->session, "broke the guest->host ring index", &out);
-			omemd_log(OMEMD_LOG_WARNING, "vm %s: the guest->host ring head %u is out of range",
-				  transport->name, transport->g2h.seen_head);
-			transport_output(transport, &out);
+			transport_output(transport, &out, detail);
 			return;
 		}
 		if (rpc_codec_decode(slot, sizeof(slot), RPC_FROM_GUEST, &msg, &error) < 0) {
@@ -140,14 +155,14 @@ static void transport_drain_ring(Transport *transport)
 			transport->error_logged = true;
 			session_receive_error(&transport->session, &error, g_get_monotonic_time() / 1000,
 					      &out);
-			transport_output(transport, &out);
+			transport_output(transport, &out, NULL);
 			continue;
 		}
 		g_mutex_lock(&transport->lock);
 		contract = transport->contract;
 		g_mutex_unlock(&transport->lock);
 		session_receive(&transport->session, &msg, &contract, g_get_monotonic_time() / 1000, &out);
-		transport_output(transport, &out);
+		transport_output(transport, &out, NULL);
 	}
 	/* Budget spent with slots left: continue right after the others. */
 	if (!transport->drain_source) {

@@ -270,6 +270,16 @@ static void test_errors(void)
 	session_ring_fault(&session, "broke the ring", &out);
 	tap_eq(out.replies[0].type, OMEM_RPC_GOODBYE, "a ring fault: GOODBYE PROTOCOL at once");
 	tap_eq(out.event.type, SESSION_EVENT_CUT_OFF, "... cut off");
+	/* The transport logs a cut-off only for the CUT_OFF event: a fault
+	 * found again (the GOODBYE itself hitting the broken ring) must not
+	 * make a second one. */
+	session_ring_fault(&session, "broke the ring", &out);
+	tap_eq(out.n_replies + out.event.type, 0, "a second ring fault: no GOODBYE, no event");
+	session = open_session(0);
+	for (int i = 0; i < 4; i++)
+		session_receive_error(&session, &error, 1, &out);
+	session_ring_fault(&session, "broke the ring", &out);
+	tap_eq(out.n_replies + out.event.type, 0, "a ring fault after a cut-off: no second cut-off");
 }
 
 static void test_rate(void)
