@@ -6,12 +6,16 @@
  * host's messages, PING) and the hooks the memory policy will use.
  *
  * Execution contexts:
- *  - hard IRQ: omem_transport.c's handlers only queue work (and complete
- *    the raw doorbell benchmark);
+ *  - hard IRQ: the ring vector drains the host->guest ring itself and
+ *    completes PONG waiters there (omem_session_rx_irq(); and the raw
+ *    doorbell benchmark); at the first message that needs process
+ *    context it hands the ring to rx_work until the ring is empty.  The
+ *    control vector only queues reset_work;
  *  - client->wq, an ordered workqueue: rx_work (drain the host->guest
- *    ring), reset_work (region reset), hello_work (HELLO retries).  Being
- *    ordered, these never run concurrently, so the consumer side of the
- *    host->guest ring needs no lock;
+ *    ring for what needs process context), reset_work (region reset),
+ *    hello_work (HELLO retries).  Being ordered, these never run
+ *    concurrently; the consumer side of the host->guest ring is shared
+ *    with the interrupt under client->rx_lock (see @rx_deferred);
  *  - any context: omem_session_send() (takes client->lock, irqsave).
  *
  * The memory policy (omem_policy.c, deciding with omem_decide.c, with the
@@ -177,7 +181,7 @@ struct omem_bench_result {
  * @irq:           Linux IRQ of each MSI-X vector, OMEM_RPC_VECTOR_* order.
  * @wq:            ordered workqueue running @rx_work, @reset_work and
  *                 @hello_work (see the top of this file).
- * @rx_work:       drains the host->guest ring.
+ * @rx_work:       drains the host->guest ring while @rx_deferred.
  * @reset_work:    handles OMEM_RPC_VECTOR_CONTROL (region reset).
  * @hello_work:    (re)sends HELLO until WELCOME.
  * @lock:          protects @stopping, @state, @host_peer_id, @generation,
@@ -190,10 +194,17 @@ struct omem_bench_result {
  * @host_peer_id:  from the region header: where our doorbells go.
  * @generation:    from the region header, for the logs.
  * @g2h:           guest->host ring (we produce).
- * @h2g:           host->guest ring (we consume); touched on @wq only.
- * @rx_seq:        seq we expect on the host's next message; @wq only.
+ * @rx_lock:       protects @h2g's consumer side and @rx_deferred; orders
+ *                 @rx_seq's hand-over between the ring interrupt and @wq.
+ *                 Taken before @lock, irqsave outside the interrupt.
+ * @rx_deferred:   the host->guest ring belongs to @rx_work (queued or
+ *                 running, or parked by a reset or @rx_broken): the ring
+ *                 interrupt leaves it alone.  Clear: the interrupt drains.
+ * @h2g:           host->guest ring (we consume); see @rx_lock.
+ * @rx_seq:        seq we expect on the host's next message; written by
+ *                 the ring interrupt while !@rx_deferred, by @wq while set.
  * @rx_broken:     host->guest indices were garbage: stop consuming until
- *                 a region reset; @wq only.
+ *                 a region reset (@rx_deferred stays set); @wq only.
  * @policy_open:   session_opened was delivered and session_closed not
  *                 yet; @wq only (and remove() once @wq is gone).
  * @tx_seq:        seq of our last message (0: none yet this session).
@@ -234,6 +245,8 @@ struct omem_client {
 	u32 host_peer_id;
 	u32 generation;
 	struct omem_transport_ring g2h;
+	spinlock_t rx_lock;
+	bool rx_deferred;
 	struct omem_transport_ring h2g;
 	u32 rx_seq;
 	bool rx_broken;
@@ -273,6 +286,8 @@ int omem_transport_produce(struct omem_client *client, const void *message,
 			   size_t size, u32 *index);
 bool omem_transport_consumed(struct omem_client *client, u32 index);
 void omem_transport_ring_host(struct omem_client *client);
+int omem_transport_peek(struct omem_client *client, void *slot);
+void omem_transport_advance(struct omem_client *client);
 int omem_transport_consume(struct omem_client *client, void *slot);
 int omem_transport_raw_round_trip(struct omem_client *client, u64 *ns);
 
@@ -284,6 +299,7 @@ void omem_session_finish(struct omem_client *client);
 int omem_session_send(struct omem_client *client,
 		      struct omem_message *message);
 int omem_session_ping(struct omem_client *client, u64 *ns);
+void omem_session_rx_irq(struct omem_client *client);
 void omem_session_rx_work(struct work_struct *work);
 void omem_session_reset_work(struct work_struct *work);
 void omem_session_hello_work(struct work_struct *work);
@@ -307,5 +323,9 @@ u64 omem_reserve_bytes(u64 *target_bytes);
 /* omem_debugfs.c */
 void omem_debugfs_create(struct omem_client *client);
 void omem_debugfs_remove(struct omem_client *client);
+
+/* omem_inject.c: test facility only (debugfs "inject") */
+struct dentry;
+void omem_inject_create(struct omem_client *client, struct dentry *dir);
 
 #endif /* OMEM_CLIENT_H */

@@ -615,24 +615,98 @@ static void omem_session_dispatch(struct omem_client *client,
 	}
 }
 
-/**
- * omem_session_rx_work() - drain the host->guest ring
- * @work: client->rx_work, queued by the ring interrupt.
+/*
+ * omem_session_rx_fast() - may the ring interrupt handle @message itself?
+ * @client:  the client; caller holds client->rx_lock, !client->rx_deferred.
+ * @message: a copy of the next slot.
  *
- * Takes at most one ring's worth per run, then requeues itself, so a host
- * that keeps producing cannot pin the workqueue.
+ * Only a well-formed PONG in its place in an open session: completing its
+ * waiter is all there is to do, and doing it from the interrupt saves the
+ * round trip a context switch to client->wq.  Anything else, refusals
+ * included, goes to omem_session_rx_work() in order.
+ */
+static bool omem_session_rx_fast(struct omem_client *client,
+				 const struct omem_message *message)
+{
+	u16 field;
+
+	return le16_to_cpu(message->header.type) == OMEM_RPC_PONG &&
+	       !omem_session_check(message, &field) &&
+	       READ_ONCE(client->state) == OMEM_SESSION_OPEN &&
+	       le32_to_cpu(message->header.seq) == client->rx_seq;
+}
+
+/**
+ * omem_session_rx_irq() - drain the host->guest ring from the interrupt
+ * @client: the client; from the ring vector's hard IRQ handler.
+ *
+ * Copies each slot out, checks the copy, and handles what
+ * omem_session_rx_fast() allows on the spot.  At the first message that
+ * needs process context it sets client->rx_deferred and leaves that
+ * message and the rest in the ring for omem_session_rx_work(), which
+ * copies and checks them again and clears the flag once the ring is
+ * empty.  While the flag is set the interrupt only leaves things to it.
+ */
+void omem_session_rx_irq(struct omem_client *client)
+{
+	struct omem_message message;
+	bool defer = false;
+	u32 budget;
+	int ret;
+
+	spin_lock(&client->rx_lock);
+	if (client->rx_deferred)
+		goto out_unlock;
+	/* Bounded: a host that keeps producing gets the rest from client->wq. */
+	for (budget = client->h2g.count; budget; budget--) {
+		ret = omem_transport_peek(client, &message);
+		if (!ret)
+			goto out_unlock;
+		if (ret < 0 || !omem_session_rx_fast(client, &message)) {
+			defer = true;
+			break;
+		}
+		omem_transport_advance(client);
+		atomic64_inc(&client->counters.messages_received);
+		client->rx_seq = omem_session_next_seq(client->rx_seq);
+		omem_session_on_pong(client, le64_to_cpu(message.payload.ping.cookie));
+	}
+	if (budget && !defer)
+		goto out_unlock;
+	client->rx_deferred = true;
+	if (!READ_ONCE(client->stopping))
+		queue_work(client->wq, &client->rx_work);
+out_unlock:
+	spin_unlock(&client->rx_lock);
+}
+
+/**
+ * omem_session_rx_work() - drain the host->guest ring in process context
+ * @work: client->rx_work, queued by omem_session_rx_irq() or a reset.
+ *
+ * Runs while client->rx_deferred is set, and clears it under
+ * client->rx_lock in the same breath as it finds the ring empty, so a
+ * message that arrives meanwhile is either seen here or by the next
+ * interrupt.  Takes at most one ring's worth per run, then requeues
+ * itself, so a host that keeps producing cannot pin the workqueue.
  */
 void omem_session_rx_work(struct work_struct *work)
 {
 	struct omem_client *client = container_of(work, struct omem_client, rx_work);
 	struct omem_message message;
+	unsigned long flags;
 	u32 budget;
 	int ret;
 
+	/* Broken: rx_deferred stays set, so the interrupt stays off too. */
 	if (client->rx_broken)
 		return;
 	for (budget = client->h2g.count; budget; budget--) {
+		spin_lock_irqsave(&client->rx_lock, flags);
 		ret = omem_transport_consume(client, &message);
+		if (!ret)
+			client->rx_deferred = false;
+		spin_unlock_irqrestore(&client->rx_lock, flags);
 		if (!ret)
 			return;
 		if (ret < 0) {
@@ -662,10 +736,16 @@ void omem_session_reset_work(struct work_struct *work)
 {
 	struct omem_client *client = container_of(work, struct omem_client, reset_work);
 	bool was_open = READ_ONCE(client->state) == OMEM_SESSION_OPEN;
+	unsigned long flags;
 	int ret;
 
 	if (READ_ONCE(client->stopping))
 		return;
+	/* Keep the interrupt off the host->guest ring while it is reloaded;
+	 * rx_work, queued below, hands it back. */
+	spin_lock_irqsave(&client->rx_lock, flags);
+	client->rx_deferred = true;
+	spin_unlock_irqrestore(&client->rx_lock, flags);
 	atomic64_inc(&client->counters.region_resets);
 	omem_session_close(client, OMEM_SESSION_IDLE);
 	ret = omem_transport_load_region(client);
@@ -741,6 +821,7 @@ int omem_session_ping(struct omem_client *client, u64 *ns)
 void omem_session_init(struct omem_client *client)
 {
 	spin_lock_init(&client->lock);
+	spin_lock_init(&client->rx_lock);
 	client->state = OMEM_SESSION_IDLE;
 	client->rx_seq = 1;
 	init_completion(&client->ping_done);

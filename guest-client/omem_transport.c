@@ -139,7 +139,8 @@ int omem_transport_map(struct omem_client *client)
 
 /**
  * omem_transport_load_region() - check the region header, (re)set the rings
- * @client: the client; at probe, or on client->wq (region reset).
+ * @client: the client; at probe, or on client->wq (region reset, with
+ *          client->rx_deferred set so the ring interrupt keeps off).
  *
  * Takes our producer index from the guest->host ring as it is (so a
  * reloaded module continues where the last one stopped) and discards
@@ -193,12 +194,14 @@ int omem_transport_load_region(struct omem_client *client)
 	if (stale && stale <= h2g.count)
 		atomic64_add(stale, &client->counters.stale_discarded);
 
-	spin_lock_irqsave(&client->lock, flags);
+	spin_lock_irqsave(&client->rx_lock, flags);
+	spin_lock(&client->lock);
 	client->host_peer_id = le32_to_cpu(header.host_peer_id);
 	client->generation = le32_to_cpu(header.generation);
 	client->g2h = g2h;
 	client->h2g = h2g;
-	spin_unlock_irqrestore(&client->lock, flags);
+	spin_unlock(&client->lock);
+	spin_unlock_irqrestore(&client->rx_lock, flags);
 	return 0;
 }
 
@@ -277,21 +280,22 @@ void omem_transport_ring_host(struct omem_client *client)
 }
 
 /**
- * omem_transport_consume() - copy the next host->guest message out
- * @client: the client; runs on client->wq only (the ring's one consumer).
+ * omem_transport_peek() - copy the next host->guest message out, leave it
+ * @client: the client; caller holds client->rx_lock (the ring's consumer).
  * @slot:   OMEM_RPC_SLOT_SIZE bytes to copy the slot into.
  *
- * The slot is copied before anybody looks at it, and the tail advanced
- * right away: the host may scribble on the slot from then on.
+ * The slot is copied before anybody looks at it; the host still owns
+ * nothing of it until omem_transport_advance() hands it back.
  *
  * Return: 1 with a message in @slot, 0 if the ring is empty, -EPROTO if
  * the host's head is out of range.
  */
-int omem_transport_consume(struct omem_client *client, void *slot)
+int omem_transport_peek(struct omem_client *client, void *slot)
 {
 	struct omem_transport_ring *ring = &client->h2g;
 	u32 head, available;
 
+	lockdep_assert_held(&client->rx_lock);
 	/* Acquire: the slots before @head are complete. */
 	head = le32_to_cpu(virt_load_acquire(&ring->indices->head));
 	available = head - ring->index;
@@ -300,10 +304,40 @@ int omem_transport_consume(struct omem_client *client, void *slot)
 	if (available > ring->count)
 		return -EPROTO;
 	memcpy(slot, omem_transport_slot(ring, ring->index), OMEM_RPC_SLOT_SIZE);
+	return 1;
+}
+
+/**
+ * omem_transport_advance() - give the slot omem_transport_peek() copied back
+ * @client: the client; caller holds client->rx_lock.
+ */
+void omem_transport_advance(struct omem_client *client)
+{
+	struct omem_transport_ring *ring = &client->h2g;
+
+	lockdep_assert_held(&client->rx_lock);
 	ring->index++;
 	/* Release: our copy is done before the host may reuse the slot. */
 	virt_store_release(&ring->indices->tail, cpu_to_le32(ring->index));
-	return 1;
+}
+
+/**
+ * omem_transport_consume() - copy the next host->guest message out
+ * @client: the client; caller holds client->rx_lock.
+ * @slot:   OMEM_RPC_SLOT_SIZE bytes to copy the slot into.
+ *
+ * The slot is copied before anybody looks at it, and the tail advanced
+ * right away: the host may scribble on the slot from then on.
+ *
+ * Return: as omem_transport_peek().
+ */
+int omem_transport_consume(struct omem_client *client, void *slot)
+{
+	int ret = omem_transport_peek(client, slot);
+
+	if (ret > 0)
+		omem_transport_advance(client);
+	return ret;
 }
 
 static irqreturn_t omem_transport_ring_irq(int irq, void *data)
@@ -312,7 +346,7 @@ static irqreturn_t omem_transport_ring_irq(int irq, void *data)
 
 	if (atomic_xchg(&client->raw_waiting, 0))
 		complete(&client->raw_done);
-	queue_work(client->wq, &client->rx_work);
+	omem_session_rx_irq(client);
 	return IRQ_HANDLED;
 }
 
