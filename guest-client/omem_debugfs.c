@@ -9,6 +9,7 @@
  *             driven; read: n/min/median/p90/max of the last run, in ns
  *   ping_raw  same, but each trip is a doorbell to our own peer id (guest
  *             -> QEMU -> MSI-X -> guest): the floor without omemd
+ *   inject    test facility, see omem_inject.c
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -222,6 +223,7 @@ void omem_debugfs_create(struct omem_client *client)
 	debugfs_create_file("status", 0444, dir, client, &omem_debugfs_status_fops);
 	debugfs_create_file("ping", 0600, dir, client, &omem_debugfs_ping_fops);
 	debugfs_create_file("ping_raw", 0600, dir, client, &omem_debugfs_ping_raw_fops);
+	omem_inject_create(client, dir);
 }
 
 /* Remove the files; waits for a benchmark that is still running. */

@@ -1,0 +1,293 @@
+#!/bin/bash
+# tests/e2e/hostile.sh — issue 4's "Bad input" promise end to end: a guest
+# that writes garbage, floods demands or lies is rate-limited or cut off
+# alone with one log line; omemd never crashes and never grants past a
+# contract.
+#
+# Two small guests under one real omemd: A misbehaves through
+# omem_client.ko's test hook (debugfs inject, guest-client/omem_inject.c),
+# B is well-behaved and grows under memload the whole time.  A's cap is
+# lowered to CAP_MIB total so "never past the contract" has teeth; a
+# sampler follows A's requested and plugged sizes throughout.  In order:
+#   lie      DEMAND of 2^63 bytes -> ERROR; SURPLUS with absurd figures
+#            -> clamped (never below min); the session stays open
+#   garbage  3 broken slots -> 3 ERRORs, one "refused" log line, still open
+#   flood    300 DEMANDs back to back -> DENY RATE, then cut off with one
+#            log line; the first DEMAND is granted at most up to the cap
+#   garbage  (fresh connection) 10 broken slots -> cut off at error_limit,
+#            one log line
+#   index    (fresh connection) guest->host head out of range -> cut off,
+#            one log line
+# A cut-off connection is read no more, so before the next misbehaviour
+# the test re-attaches A's transport device (detach + attach the same
+# <shmem>), which is the documented way back.  At the end: omemd still
+# runs, B's memload holds its memory with no OOM kill, B's one session is
+# still open, A still runs on what it has.  ~90 s under TCG.  TAP on stdout.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+# shellcheck source=../lib/guest.sh
+. "$top_srcdir/tests/lib/guest.sh"
+# shellcheck source=../lib/omem.sh
+. "$top_srcdir/tests/lib/omem.sh"
+
+BOOT_MIB=256
+A_VMEM_MIB=768
+B_VMEM_MIB=512
+CAP_MIB=512              # A's cap, total: at most 256 MiB plugged
+A_MAX_PLUGGED_MIB=$((CAP_MIB - BOOT_MIB))
+BUDGET=768M              # B may take all its 512 MiB: A keeps room up to its cap
+B_LOAD=448M              # needs ~256 MiB plugged on a 256 MiB guest
+B_MIN_PLUGGED_MIB=128
+BOOT_TIMEOUT=120
+ATTACH_TIMEOUT=60
+SETTLE_TIMEOUT=20
+INJECT=/sys/kernel/debug/omem_client/inject
+
+SAMPLES=
+SAMPLER_PID=
+
+cleanup() {
+    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
+    omemd_cleanup
+    guest_cleanup
+    [ -n "$SAMPLES" ] && rm -f "$SAMPLES"
+    return 0
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+vo() {
+    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
+}
+
+# counter NAME FIELD: one "field: value" of the guest module's status.
+counter() {
+    guest_run "$1" omem_status 30 | sed -n "s/^$2: //p"
+}
+
+inject() {
+    guest_run "$A" "echo $1 > $INJECT" 30
+}
+
+# cut_off_lines MARK: omemd's log lines about A's cut-off since MARK: the
+# cut-off itself and anything else said about a broken ring.
+cut_off_lines() {
+    omemd_log_since "$1" | grep -E "vm $A: .*(cut off|out of range|broke the)"
+}
+
+session_state_is() {
+    [ "$(omem_status_get "$1" session.state 2>/dev/null)" = "$2" ]
+}
+
+# reattach: detach A's transport device and attach the same one again:
+# QEMU connects anew, omemd starts a fresh session (a new generation).
+reattach() {
+    local socket generation
+    socket=$(omem_virsh dumpxml "$A" | sed -n "s/.*<server path='\([^']*\)'.*/\1/p" | head -n 1)
+    generation=$(omem_status_get "$A" session.generation)
+    guest_shmem_xml "$socket" omem0 >"$(guest_rundir "$A")/shmem-omem0.xml"
+    guest_detach_shmem "$A" omem0 && guest_attach_shmem "$A" "$socket" omem0 &&
+        poll_until "$ATTACH_TIMEOUT" session_reopened "$generation" &&
+        omem_wait_session "$A" "$ATTACH_TIMEOUT"
+}
+
+# session_reopened GENERATION: omemd has A's session open on a later
+# connection than GENERATION.
+session_reopened() {
+    session_state_is "$A" open &&
+        [ "$(omem_status_get "$A" session.generation)" -gt "$1" ] 2>/dev/null
+}
+
+# sample: A's requested and plugged MiB, twice a second, into $SAMPLES.
+sample() {
+    while :; do
+        echo "$(omem_requested_mib "$A") $(omem_plugged_mib "$A")" >>"$SAMPLES"
+        sleep 0.5
+    done
+}
+
+# check_contract WHAT: A never went past its cap or below min (0).
+check_contract() {
+    local peak
+    peak=$(awk 'NF == 2 { if ($1 > m) m = $1; if ($2 > m) m = $2 } END { print m + 0 }' "$SAMPLES")
+    check "$1: A's requested and plugged never past cap - boot (peak $peak of $A_MAX_PLUGGED_MIB MiB, $(wc -l <"$SAMPLES") samples)" \
+        test "$peak" -le "$A_MAX_PLUGGED_MIB"
+}
+
+# check_bystander WHAT: omemd runs, B's session is untouched.
+check_bystander() {
+    check "$1: omemd still runs" kill -0 "$OMEMD_PID"
+    check "$1: B's session is open in omemd" session_state_is "$B" open
+}
+
+# check_cut_off WHAT WHY MARK: A is cut off for WHY with exactly one line.
+check_cut_off() {
+    local what=$1 why=$2 mark=$3 lines
+    poll_until "$SETTLE_TIMEOUT" session_state_is "$A" cut-off
+    check "$what: omemd cuts A off" session_state_is "$A" cut-off
+    lines=$(cut_off_lines "$mark")
+    check "$what: exactly one log line about it ($(printf '%s\n' "$lines" | grep -c .))" \
+        test "$(printf '%s\n' "$lines" | grep -c .)" = 1
+    check "$what: it is the documented line, for '$why'" \
+        grep -q "vm $A: cut off (GOODBYE PROTOCOL): the guest $why" <<<"$lines"
+    # omemd never blocks on a guest: when A has not read its replies
+    # (the flood fills the host->guest ring), the GOODBYE is dropped.
+    if poll_until 10 guest_state_is "$A" closed; then
+        diag "$what: A's module saw the GOODBYE"
+    else
+        diag "$what: A's module did not get the GOODBYE (state $(omem_session_state "$A"))"
+    fi
+    check_bystander "$what"
+}
+
+guest_state_is() {
+    [ "$(omem_session_state "$1")" = "$2" ]
+}
+
+errors_received_at_least() {
+    [ "$(counter "$A" errors_received)" -ge "$1" ] 2>/dev/null
+}
+
+# ---------------------------------------------------------------- scenarios
+
+scenario_lie() {
+    local errors mark
+    errors=$(counter "$A" errors_received)
+    mark=$(omemd_log_mark)
+    inject lie >/dev/null
+    check "lie: omemd answers DEMAND 2^63 with ERROR" poll_until 10 errors_received_at_least $((errors + 1))
+    sleep 2
+    check "lie: A's session stays open" session_state_is "$A" open
+    check "lie: no cut-off line" test -z "$(cut_off_lines "$mark")"
+    check_contract lie
+    check_bystander lie
+}
+
+scenario_garbage_errors() {
+    local errors mark refused
+    errors=$(counter "$A" errors_received)
+    mark=$(omemd_log_mark)
+    inject "garbage 3" >/dev/null
+    check "garbage 3: three ERROR replies" poll_until 10 errors_received_at_least $((errors + 3))
+    refused=$(omemd_log_since "$mark" | grep -c "vm $A: refused a guest message")
+    check "garbage 3: one 'refused' log line ($refused)" test "$refused" = 1
+    check "garbage 3: A's session stays open" session_state_is "$A" open
+    check_bystander "garbage 3"
+}
+
+scenario_flood() {
+    local denies mark
+    denies=$(counter "$A" denies)
+    mark=$(omemd_log_mark)
+    inject "flood 300" >/dev/null
+    check_cut_off "flood" "flooding (rate limit)" "$mark"
+    check "flood: DENY replies reached A ($denies -> $(counter "$A" denies))" \
+        test "$(counter "$A" denies)" -gt "$denies"
+    sleep 2
+    check_contract flood
+}
+
+scenario_garbage_cut_off() {
+    local mark
+    check "re-attach A's transport: a fresh session opens" reattach
+    mark=$(omemd_log_mark)
+    inject "garbage 10" >/dev/null
+    check_cut_off "garbage 10" "too many protocol errors" "$mark"
+}
+
+scenario_index() {
+    local mark
+    check "re-attach A's transport: a fresh session opens" reattach
+    mark=$(omemd_log_mark)
+    inject index >/dev/null
+    check_cut_off "index" "broke the guest->host ring index" "$mark"
+}
+
+hostile_scenario() {
+    local description=$1 start
+    shift
+    diag "scenario: $description"
+    start=$(omem_now)
+    "$@"
+    diag "scenario: $description took $(omem_elapsed "$start")s"
+}
+
+# ---------------------------------------------------------------- main
+
+guest_require_host
+[ -x "$OMEM_VIRT_OMEM" ] || bail_out "$OMEM_VIRT_OMEM is not built; run make"
+omemd_built || skip_all "host-server/omemd is not built"
+script_start=$(omem_now)
+
+guest_start hostile-b --boot-mib "$BOOT_MIB" --vmem-mib "$B_VMEM_MIB" ||
+    bail_out "could not start guest B"
+B=$GUEST
+guest_start hostile-a --boot-mib "$BOOT_MIB" --vmem-mib "$A_VMEM_MIB" ||
+    bail_out "could not start guest A"
+A=$GUEST
+for name in "$A" "$B"; do
+    marker=$(guest_wait_for "$name" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1) ||
+        bail_out "$name does not boot: $marker"
+    case $marker in
+        *omem_client=loaded*) ;;
+        *) bail_out "omem_client.ko is not loaded in $name (built? see configure)" ;;
+    esac
+done
+ok "A and B boot ($(omem_elapsed "$script_start")s)"
+
+omemd_start --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
+if omem_wait_session "$A" "$ATTACH_TIMEOUT" && omem_wait_session "$B" "$ATTACH_TIMEOUT"; then
+    ok "omemd attaches both guests and their sessions open ($(omem_elapsed "$script_start")s)"
+else
+    bail_out "no sessions: $(omemd_log | tail -n 10)"
+fi
+guest_run "$A" "test -e $INJECT" 30 >/dev/null || bail_out "A's module has no $INJECT"
+output=$(vo setmem-outsourced "$A" "${CAP_MIB}M" --live --wait --timeout 30 2>&1) ||
+    bail_out "setmem-outsourced $A ${CAP_MIB}M: $output"
+omemd_wait_log "vm $A: contract changed" 15 >/dev/null ||
+    diag "omemd did not log A's new contract"
+ok "A capped at $CAP_MIB MiB total"
+
+B_OOM_BEFORE=$(omem_guest_oom_kills "$B")
+B_PLUGGED_BEFORE=$(omem_plugged_mib "$B")
+guest_run "$B" "spawn load memload --size $B_LOAD --step 32M --interval 250ms --hold forever" 30 >/dev/null
+SAMPLES=$(mktemp)
+sample &
+SAMPLER_PID=$!
+omem_track_pid "$SAMPLER_PID"
+
+hostile_scenario "lie" scenario_lie
+hostile_scenario "garbage under the error limit" scenario_garbage_errors
+hostile_scenario "flood" scenario_flood
+hostile_scenario "garbage past the error limit" scenario_garbage_cut_off
+hostile_scenario "ring index" scenario_index
+
+# ---------------------------------------------------------------- B, A, omemd
+
+holding() {
+    guest_run "$B" "cat /tmp/load.log" 30 | grep -q '^memload: holding'
+}
+if poll_until 60 holding; then
+    ok "B's memload holds $B_LOAD ($(omem_elapsed "$script_start")s)"
+else
+    not_ok "B's memload holds $B_LOAD" "$(guest_run "$B" 'cat /tmp/load.log' 30 | tail -n 3)"
+fi
+plugged=$(omem_plugged_mib "$B")
+check "B's DEMANDs were granted: plugged $B_PLUGGED_BEFORE -> $plugged MiB (>= $B_MIN_PLUGGED_MIB)" \
+    test "${plugged:-0}" -ge "$B_MIN_PLUGGED_MIB"
+check "omemd logged GRANTs for B" grep -q "vm $B: DEMAND .* -> GRANT" <<<"$(omemd_log)"
+oom=$(omem_guest_oom_kills "$B")
+check "no OOM kill in B (oom_kill $B_OOM_BEFORE -> $oom)" test "${B_OOM_BEFORE:-x}" = "${oom:-y}"
+check "B's module kept its one session (sessions_opened $(counter "$B" sessions_opened))" \
+    test "$(counter "$B" sessions_opened)" = 1
+check "B's session is open in the guest" guest_state_is "$B" open
+check "omemd never cut B off" test -z "$(omemd_log | grep "vm $B: .*cut off")"
+check "A still runs and answers" guest_run "$A" true 30
+check_contract "throughout"
+check "omemd still runs" kill -0 "$OMEMD_PID"
+guest_run "$B" "signal load TERM" 30 >/dev/null
+diag "whole hostile scenario: $(omem_elapsed "$script_start")s"
+done_testing
