@@ -332,6 +332,36 @@ while True:
             sock.sendall(data)
 '
 
+# guest_launch NAME XML_FUNCTION [ARGS...]: fresh run folder and console
+# log, the domain XML from "XML_FUNCTION NAME ARGS...", define, start, and
+# the console reader.  The one way a script boots a guest, whatever its
+# XML; the domain is cleaned up by guest_cleanup.
+guest_launch() {
+    local name=$1 xml_function=$2 dir log output
+    shift 2
+    dir=$(guest_rundir "$name")
+    log=$(guest_console_log "$name")
+    rm -rf "$dir"
+    mkdir -m 0755 "$dir" || return 1
+    : >"$log"
+    mkfifo -m 0600 "$dir/console.in" || return 1
+    "$xml_function" "$name" "$@" >"$dir/domain.xml" || return 1
+
+    OMEM_GUESTS+=("$name")
+    if ! output=$(omem_virsh define "$dir/domain.xml" 2>&1); then
+        echo "guest_launch: virsh define $dir/domain.xml failed: $output" >&2
+        return 1
+    fi
+    if ! output=$(omem_virsh start "$name" 2>&1); then
+        echo "guest_launch: virsh start $name failed: $output" >&2
+        return 1
+    fi
+    "$OMEM_PYTHON" -c "$OMEM_CONSOLE_READER" "$dir/console.sock" "$dir/console.in" "$log" \
+        2>>"$OMEM_TEST_LOGDIR/$name.reader.err" &
+    omem_track_pid $!
+    echo 0 >"$dir/next-id"
+}
+
 # guest_start LABEL [--boot-mib N] [--vmem-mib N] [--vcpus N] [--cmdline TEXT]:
 # build the boot files if needed, define and start omemtest-LABEL-$$, start
 # its console reader, set GUEST.  Does not wait for the boot: use
@@ -353,9 +383,6 @@ guest_start() {
         esac
     done
     local name=$OMEM_DOMAIN_PREFIX$label-$$
-    local dir log
-    dir=$(guest_rundir "$name")
-    log=$(guest_console_log "$name")
 
     guest_cleanup_stale
     mkdir -p "$OMEM_TEST_DIR" "$OMEM_TEST_DIR/run" "$OMEM_TEST_LOGDIR" || return 1
@@ -368,26 +395,7 @@ guest_start() {
         return 1
     }
 
-    rm -rf "$dir"
-    mkdir -m 0755 "$dir" || return 1
-    : >"$log"
-    mkfifo -m 0600 "$dir/console.in" || return 1
-    guest_domain_xml "$name" >"$dir/domain.xml"
-
-    OMEM_GUESTS+=("$name")
-    local output
-    if ! output=$(omem_virsh define "$dir/domain.xml" 2>&1); then
-        echo "guest_start: virsh define $dir/domain.xml failed: $output" >&2
-        return 1
-    fi
-    if ! output=$(omem_virsh start "$name" 2>&1); then
-        echo "guest_start: virsh start $name failed: $output" >&2
-        return 1
-    fi
-    "$OMEM_PYTHON" -c "$OMEM_CONSOLE_READER" "$dir/console.sock" "$dir/console.in" "$log" \
-        2>>"$OMEM_TEST_LOGDIR/$name.reader.err" &
-    omem_track_pid $!
-    echo 0 >"$dir/next-id"
+    guest_launch "$name" guest_domain_xml || return 1
     GUEST=$name
 }
 

@@ -332,24 +332,8 @@ EOF
 # reader, so guest_run and guest_cleanup work on it as on any test guest.
 # The image must exist (guest_start builds it).  Sets GUEST_BALLOON.
 omem_balloon_guest_start() {
-    local name=$OMEM_DOMAIN_PREFIX$1-$$ dir log output
-    dir=$(guest_rundir "$name")
-    log=$(guest_console_log "$name")
-    rm -rf "$dir"
-    mkdir -m 0755 "$dir" || return 1
-    : >"$log"
-    mkfifo -m 0600 "$dir/console.in" || return 1
-    omem_balloon_domain_xml "$name" "$2" "$3" >"$dir/domain.xml"
-    OMEM_GUESTS+=("$name")
-    output=$(omem_virsh define "$dir/domain.xml" 2>&1) &&
-        output=$(omem_virsh start "$name" 2>&1) || {
-        echo "omem_balloon_guest_start: $name: $output" >&2
-        return 1
-    }
-    "$OMEM_PYTHON" -c "$OMEM_CONSOLE_READER" "$dir/console.sock" "$dir/console.in" "$log" \
-        2>>"$OMEM_TEST_LOGDIR/$name.reader.err" &
-    omem_track_pid $!
-    echo 0 >"$dir/next-id"
+    local name=$OMEM_DOMAIN_PREFIX$1-$$
+    guest_launch "$name" omem_balloon_domain_xml "$2" "$3" || return 1
     GUEST_BALLOON=$name
 }
 
