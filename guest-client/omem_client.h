@@ -305,6 +305,10 @@ void omem_session_reset_work(struct work_struct *work);
 void omem_session_hello_work(struct work_struct *work);
 const char *omem_session_state_name(enum omem_session_state state);
 
+/* omem_wire.c: message shapes; pure */
+u32 omem_wire_payload_bytes(u16 type);
+u32 omem_wire_check_host_message(const struct omem_message *message, u16 *field);
+
 /* omem_policy.c */
 struct seq_file;
 extern const struct omem_policy_ops omem_policy_ops;

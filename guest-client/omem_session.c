@@ -15,46 +15,14 @@
 
 #include "omem_client.h"
 
-/* Payload bytes of each type (STATS varies and never comes from the host). */
-static const u32 omem_session_payload_bytes[OMEM_RPC_TYPE_MAX + 1] = {
-	[OMEM_RPC_HELLO] = sizeof(struct omem_rpc_hello),
-	[OMEM_RPC_WELCOME] = sizeof(struct omem_rpc_welcome),
-	[OMEM_RPC_DEMAND] = sizeof(struct omem_rpc_demand),
-	[OMEM_RPC_GRANT] = sizeof(struct omem_rpc_grant),
-	[OMEM_RPC_DENY] = sizeof(struct omem_rpc_deny),
-	[OMEM_RPC_SURPLUS] = sizeof(struct omem_rpc_surplus),
-	[OMEM_RPC_RECLAIM] = sizeof(struct omem_rpc_reclaim),
-	[OMEM_RPC_PING] = sizeof(struct omem_rpc_ping),
-	[OMEM_RPC_PONG] = sizeof(struct omem_rpc_ping),
-	[OMEM_RPC_GOODBYE] = sizeof(struct omem_rpc_goodbye),
-	[OMEM_RPC_ERROR] = sizeof(struct omem_rpc_error),
-};
-
-#define OMEM_SESSION_TYPE_BIT(type) (1u << (type))
-
-/* Types the host may send us. */
-static const u32 omem_session_host_types =
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_WELCOME) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_GRANT) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_DENY) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_RECLAIM) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_PING) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_PONG) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_GOODBYE) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_ERROR);
-
-/* Types we may send; HELLO only from this file. */
-static const u32 omem_session_guest_types =
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_HELLO) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_DEMAND) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_SURPLUS) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_STATS) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_PING) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_PONG) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_GOODBYE) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_ERROR);
 
 /* Types that need an open session. */
 static const u32 omem_session_open_types =
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_GRANT) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_DENY) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_RECLAIM) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_PING) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_PONG) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_DEMAND) |
-	OMEM_SESSION_TYPE_BIT(OMEM_RPC_SURPLUS) | OMEM_SESSION_TYPE_BIT(OMEM_RPC_STATS);
+	OMEM_RPC_TYPE_BIT(OMEM_RPC_GRANT) | OMEM_RPC_TYPE_BIT(OMEM_RPC_DENY) |
+	OMEM_RPC_TYPE_BIT(OMEM_RPC_RECLAIM) | OMEM_RPC_TYPE_BIT(OMEM_RPC_PING) |
+	OMEM_RPC_TYPE_BIT(OMEM_RPC_PONG) | OMEM_RPC_TYPE_BIT(OMEM_RPC_DEMAND) |
+	OMEM_RPC_TYPE_BIT(OMEM_RPC_SURPLUS) | OMEM_RPC_TYPE_BIT(OMEM_RPC_STATS);
 
-/* Offset of a payload field within the slot, for ERROR's field_offset. */
-#define OMEM_SESSION_FIELD(member) offsetof(struct omem_message, payload.member)
 
 static const char *const omem_session_state_names[] = {
 	[OMEM_SESSION_IDLE] = "idle",
@@ -80,123 +48,10 @@ static void omem_session_fill_header(struct omem_message *message, u16 type,
 {
 	message->header.type = cpu_to_le16(type);
 	message->header.flags = 0;
-	message->header.length = cpu_to_le32(omem_session_payload_bytes[type]);
+	message->header.length = cpu_to_le32(omem_wire_payload_bytes(type));
 	message->header.reply_to = cpu_to_le32(reply_to);
 }
 
-/*
- * omem_session_check() - is a host message well formed?
- * @message: a copy of the slot.
- * @field:   where the offending field's slot offset goes (0: the whole
- *           message).
- *
- * Pure: no state, no logging.  Whether the message fits the session's
- * state is the dispatcher's business.
- *
- * Return: 0, or an enum omem_rpc_error_code.
- */
-static u32 omem_session_check(const struct omem_message *message, u16 *field)
-{
-	const typeof(message->payload) *p = &message->payload;
-	u16 type = le16_to_cpu(message->header.type);
-	u32 length = le32_to_cpu(message->header.length);
-	u32 version;
-
-	*field = 0;
-	if (!type || type > OMEM_RPC_TYPE_MAX) {
-		*field = offsetof(struct omem_rpc_header, type);
-		return OMEM_RPC_ERR_UNKNOWN_TYPE;
-	}
-	if (!(omem_session_host_types & OMEM_SESSION_TYPE_BIT(type))) {
-		*field = offsetof(struct omem_rpc_header, type);
-		return OMEM_RPC_ERR_BAD_DIRECTION;
-	}
-	if (message->header.flags) {
-		*field = offsetof(struct omem_rpc_header, flags);
-		return OMEM_RPC_ERR_RESERVED_NONZERO;
-	}
-	*field = offsetof(struct omem_rpc_header, length);
-	if (length < omem_session_payload_bytes[type])
-		return OMEM_RPC_ERR_TRUNCATED;
-	if (length > omem_session_payload_bytes[type])
-		return OMEM_RPC_ERR_OVERSIZED;
-
-	switch (type) {
-	case OMEM_RPC_WELCOME:
-		version = le16_to_cpu(p->welcome.version);
-		*field = OMEM_SESSION_FIELD(welcome.version);
-		if (version < OMEM_RPC_VERSION_MIN || version > OMEM_RPC_VERSION_MAX)
-			return OMEM_RPC_ERR_BAD_VERSION;
-		*field = OMEM_SESSION_FIELD(welcome.reserved0);
-		if (p->welcome.reserved0)
-			return OMEM_RPC_ERR_RESERVED_NONZERO;
-		*field = OMEM_SESSION_FIELD(welcome.buffer_percent);
-		if (le32_to_cpu(p->welcome.buffer_percent) > 100)
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.features);
-		if (le64_to_cpu(p->welcome.features) & ~OMEM_RPC_FEATURES_KNOWN)
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.min_bytes);
-		if (le64_to_cpu(p->welcome.min_bytes) > le64_to_cpu(p->welcome.cap_bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.cap_bytes);
-		if (le64_to_cpu(p->welcome.cap_bytes) > le64_to_cpu(p->welcome.max_bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.boot_bytes);
-		if (le64_to_cpu(p->welcome.boot_bytes) > le64_to_cpu(p->welcome.max_bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.plugged_bytes);
-		if (le64_to_cpu(p->welcome.plugged_bytes) >
-		    le64_to_cpu(p->welcome.max_bytes) - le64_to_cpu(p->welcome.boot_bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(welcome.block_bytes);
-		if (!le64_to_cpu(p->welcome.block_bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		break;
-	case OMEM_RPC_DENY:
-		*field = OMEM_SESSION_FIELD(deny.reason);
-		if (le32_to_cpu(p->deny.reason) < OMEM_RPC_DENY_BUDGET ||
-		    le32_to_cpu(p->deny.reason) > OMEM_RPC_DENY_BUSY)
-			return OMEM_RPC_ERR_BAD_VALUE;
-		break;
-	case OMEM_RPC_RECLAIM:
-		*field = OMEM_SESSION_FIELD(reclaim.bytes);
-		if (!le64_to_cpu(p->reclaim.bytes))
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(reclaim.reserved);
-		if (p->reclaim.reserved)
-			return OMEM_RPC_ERR_RESERVED_NONZERO;
-		break;
-	case OMEM_RPC_PING:
-	case OMEM_RPC_PONG:
-		*field = OMEM_SESSION_FIELD(ping.reserved);
-		if (p->ping.reserved)
-			return OMEM_RPC_ERR_RESERVED_NONZERO;
-		break;
-	case OMEM_RPC_GOODBYE:
-		*field = OMEM_SESSION_FIELD(goodbye.reason);
-		if (le32_to_cpu(p->goodbye.reason) < OMEM_RPC_GOODBYE_SHUTDOWN ||
-		    le32_to_cpu(p->goodbye.reason) > OMEM_RPC_GOODBYE_VERSION)
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(goodbye.reserved);
-		if (p->goodbye.reserved)
-			return OMEM_RPC_ERR_RESERVED_NONZERO;
-		break;
-	case OMEM_RPC_ERROR:
-		*field = OMEM_SESSION_FIELD(error.code);
-		if (!le32_to_cpu(p->error.code) ||
-		    le32_to_cpu(p->error.code) > OMEM_RPC_ERR_MAX)
-			return OMEM_RPC_ERR_BAD_VALUE;
-		*field = OMEM_SESSION_FIELD(error.reserved);
-		if (p->error.reserved)
-			return OMEM_RPC_ERR_RESERVED_NONZERO;
-		break;
-	default:	/* GRANT: every value is the policy's to judge */
-		break;
-	}
-	*field = 0;
-	return 0;
-}
 
 /* Put @message in the ring with our next seq and ring the doorbell.
  * Caller holds client->lock. */
@@ -241,14 +96,14 @@ int omem_session_send(struct omem_client *client, struct omem_message *message)
 	int ret;
 
 	if (type == OMEM_RPC_HELLO || type > OMEM_RPC_TYPE_MAX ||
-	    !(omem_session_guest_types & OMEM_SESSION_TYPE_BIT(type)))
+	    !(OMEM_RPC_TYPES_FROM_GUEST & OMEM_RPC_TYPE_BIT(type)))
 		return -EINVAL;
 	if (type == OMEM_RPC_STATS) {
 		if (length < OMEM_RPC_STATS_BYTES(1) ||
 		    length > OMEM_RPC_STATS_BYTES(OMEM_RPC_STATS_MAX) ||
 		    (length - OMEM_RPC_STATS_BYTES(0)) % sizeof(struct omem_rpc_stat))
 			return -EINVAL;
-	} else if (length != omem_session_payload_bytes[type]) {
+	} else if (length != omem_wire_payload_bytes(type)) {
 		return -EINVAL;
 	}
 
@@ -256,7 +111,7 @@ int omem_session_send(struct omem_client *client, struct omem_message *message)
 	if (client->stopping)
 		ret = -ENODEV;
 	else if (client->state != OMEM_SESSION_OPEN &&
-		 (omem_session_open_types & OMEM_SESSION_TYPE_BIT(type)))
+		 (omem_session_open_types & OMEM_RPC_TYPE_BIT(type)))
 		ret = -ENOTCONN;
 	else
 		ret = omem_session_send_locked(client, message, NULL);
@@ -541,9 +396,9 @@ static void omem_session_dispatch(struct omem_client *client,
 	u16 field;
 	u32 code;
 
-	code = omem_session_check(message, &field);
+	code = omem_wire_check_host_message(message, &field);
 	if (!code && state != OMEM_SESSION_OPEN &&
-	    (omem_session_open_types & OMEM_SESSION_TYPE_BIT(type)))
+	    (omem_session_open_types & OMEM_RPC_TYPE_BIT(type)))
 		code = OMEM_RPC_ERR_NOT_NEGOTIATED;
 	if (!code && type == OMEM_RPC_WELCOME &&
 	    state != OMEM_SESSION_HELLO && state != OMEM_SESSION_OPEN)
@@ -631,7 +486,7 @@ static bool omem_session_rx_fast(struct omem_client *client,
 	u16 field;
 
 	return le16_to_cpu(message->header.type) == OMEM_RPC_PONG &&
-	       !omem_session_check(message, &field) &&
+	       !omem_wire_check_host_message(message, &field) &&
 	       READ_ONCE(client->state) == OMEM_SESSION_OPEN &&
 	       le32_to_cpu(message->header.seq) == client->rx_seq;
 }
