@@ -485,15 +485,15 @@ guest_plugged_kib() {
 
 # guest_wait_plugged NAME KIB TIMEOUT: wait until <current> equals KIB.
 guest_wait_plugged() {
-    local name=$1 want=$2 timeout=$3 start=$SECONDS now
-    while :; do
-        now=$(guest_plugged_kib "$name") && [ "$now" = "$want" ] && return 0
-        if [ $((SECONDS - start)) -ge "$timeout" ]; then
-            echo "guest_wait_plugged: $name has ${now:-?} KiB plugged, not $want, after ${timeout}s" >&2
-            return 1
-        fi
-        sleep 0.5
-    done
+    local name=$1 want=$2 timeout=$3
+    poll_until "$timeout" guest_plugged_is "$name" "$want" && return 0
+    echo "guest_wait_plugged: $name has $(guest_plugged_kib "$name" 2>/dev/null || echo '?') KiB plugged, not $want, after ${timeout}s" >&2
+    return 1
+}
+
+# guest_plugged_is NAME KIB: libvirt's <current> is KIB.
+guest_plugged_is() {
+    [ "$(guest_plugged_kib "$1")" = "$2" ]
 }
 
 # guest_shmem_xml SOCKET SHMEM_NAME: the ivshmem-doorbell device.  No
