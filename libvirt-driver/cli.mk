@@ -24,6 +24,11 @@ virt_omem_virt_omem_SOURCES = \
 	virt-omem/cmd-define.c \
 	virt-omem/cmd-revert.c \
 	virt-omem/cmd-setmem.c \
+	virt-omem/virt-omem-maintenance.c virt-omem/virt-omem-maintenance.h \
+	virt-omem/cmd-freeze.c \
+	virt-omem/cmd-thaw.c \
+	virt-omem/cmd-drain.c \
+	virt-omem/cmd-undrain.c \
 	virt-omem/cmd-dommemstat.c \
 	virt-omem/cmd-list.c \
 	virt-omem/cmd-top.c

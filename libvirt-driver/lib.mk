@@ -14,9 +14,9 @@ libomem_virt_la_SOURCES += \
 # libtool's current:revision:age.  Add an interface: current+1, revision 0,
 # age+1.  Change or remove one: current+1, revision 0, age 0.  Same
 # interface, new code: revision+1.
-OMEM_VIRT_VERSION_INFO = 0:0:0
+OMEM_VIRT_VERSION_INFO = 1:0:1
 
-# Only the public omem_* functions are exported, under one version node;
+# Only the public omem_* functions are exported, under version nodes;
 # the internals (omem_error_set, omem_xml_*, ...) stay local.
 OMEM_VIRT_SYMS = $(srcdir)/libomem-virt.syms
 libomem_virt_la_LDFLAGS += -version-info $(OMEM_VIRT_VERSION_INFO) -no-undefined \

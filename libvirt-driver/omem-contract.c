@@ -20,6 +20,7 @@ struct _OmemContract {
 	unsigned int shares;
 	unsigned int buffer_percent;
 	bool frozen;
+	bool drain;                     /* maintenance: shrink to min, grant nothing */
 	bool min_set;                   /* false: min is boot (left out of the metadata) */
 	bool cap_set;                   /* false: cap is max (left out of the metadata) */
 };
@@ -78,6 +79,11 @@ bool omem_contract_get_frozen(const OmemContract *contract)
 	return contract->frozen;
 }
 
+bool omem_contract_get_drain(const OmemContract *contract)
+{
+	return contract->drain;
+}
+
 void omem_contract_set_boot(OmemContract *contract, unsigned long long bytes)
 {
 	contract->boot_bytes = bytes;
@@ -113,6 +119,11 @@ void omem_contract_set_buffer_percent(OmemContract *contract, unsigned int perce
 void omem_contract_set_frozen(OmemContract *contract, bool frozen)
 {
 	contract->frozen = frozen;
+}
+
+void omem_contract_set_drain(OmemContract *contract, bool drain)
+{
+	contract->drain = drain;
 }
 
 void omem_contract_apply_domain(OmemContract *contract, unsigned long long boot_bytes,
@@ -178,6 +189,12 @@ int omem_contract_validate(const OmemContract *contract)
 	if (contract->buffer_percent > 100) {
 		omem_error_raise(OMEM_ERR_CONTRACT, "The contract's buffer (%u%%) is above 100%%; pick a headroom between 0 and 100 percent.",
 				 contract->buffer_percent);
+		return -1;
+	}
+	/* Frozen holds the size where it is, drain walks it down to min: no
+	 * omemd can do both, so the operator must say which one is meant. */
+	if (contract->frozen && contract->drain) {
+		omem_error_raise(OMEM_ERR_CONTRACT, "The contract is both frozen (<frozen/>: hold the size) and draining (<drain/>: shrink to min); these contradict each other, so remove one of them.");
 		return -1;
 	}
 	return 0;
@@ -305,8 +322,13 @@ static int omem_contract_parse_child(const xmlNode *child, OmemContract *contrac
 		    omem_contract_check_content(child, false) < 0)
 			return -1;
 		contract->frozen = true;
+	} else if (!strcmp(name, "drain")) {
+		if (omem_contract_check_attributes(child, NULL) < 0 ||
+		    omem_contract_check_content(child, false) < 0)
+			return -1;
+		contract->drain = true;
 	} else {
-		omem_error_raise(OMEM_ERR_METADATA, "The omem contract has an unknown element <%s>; only min, cap, shares, buffer and frozen are defined (docs/contract.md).",
+		omem_error_raise(OMEM_ERR_METADATA, "The omem contract has an unknown element <%s>; only min, cap, shares, buffer, frozen and drain are defined (docs/contract.md).",
 				 name);
 		return -1;
 	}
@@ -461,6 +483,8 @@ static char *omem_contract_format(const OmemContract *contract, const char *pref
 			       contract->buffer_percent, newline);
 	if (contract->frozen)
 		g_string_append_printf(xml, "%s<%sfrozen/>%s", indent, prefix, newline);
+	if (contract->drain)
+		g_string_append_printf(xml, "%s<%sdrain/>%s", indent, prefix, newline);
 	g_string_append_printf(xml, "</%scontract>%s", prefix, newline);
 	return g_string_free(xml, FALSE);
 }

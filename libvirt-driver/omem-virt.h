@@ -104,6 +104,10 @@ unsigned int omem_contract_get_buffer_percent(const OmemContract *contract);
 /* Whether the operator froze the VM's size (omemd neither grows nor
  * shrinks it; see docs/contract.md). */
 bool omem_contract_get_frozen(const OmemContract *contract);
+/* Whether the operator is draining the VM for maintenance (omemd lowers
+ * its requested size step by step to min and grants nothing; exclusive
+ * with frozen; see docs/contract.md). */
+bool omem_contract_get_drain(const OmemContract *contract);
 
 /* Setters do not validate (a change may pass through an invalid state);
  * omem_contract_validate and omem_contract_set do. */
@@ -114,11 +118,12 @@ void omem_contract_set_max(OmemContract *contract, unsigned long long bytes);
 void omem_contract_set_shares(OmemContract *contract, unsigned int shares);
 void omem_contract_set_buffer_percent(OmemContract *contract, unsigned int percent);
 void omem_contract_set_frozen(OmemContract *contract, bool frozen);
+void omem_contract_set_drain(OmemContract *contract, bool drain);
 
 /* Check boot <= min <= cap <= max, boot >= max / 8, every size a multiple
  * of OMEM_BLOCK_BYTES, 1 <= shares <= OMEM_CONTRACT_MAX_SHARES,
- * buffer <= 100.  -1 with OMEM_ERR_CONTRACT naming the rule and the
- * numbers. */
+ * buffer <= 100, not both frozen and drain.  -1 with OMEM_ERR_CONTRACT
+ * naming the rule and the numbers. */
 int omem_contract_validate(const OmemContract *contract);
 
 /* The contract of a domain XML document (boot and max from its memory
@@ -127,10 +132,10 @@ int omem_contract_validate(const OmemContract *contract);
 int omem_contract_from_domain_xml(const char *domain_xml, OmemContract **ret_contract);
 
 /* The omem metadata element for @contract (min, cap, shares, buffer,
- * frozen; boot and max live in the domain XML itself), in omem's namespace
- * as it sits in a domain's <metadata>.  A min or cap never set (read from
- * metadata that left it out) stays out, so it keeps following boot or max.
- * Free with free(). */
+ * frozen, drain; boot and max live in the domain XML itself), in omem's
+ * namespace as it sits in a domain's <metadata>.  A min or cap never set
+ * (read from metadata that left it out) stays out, so it keeps following
+ * boot or max.  Free with free(). */
 char *omem_contract_format_metadata(const OmemContract *contract);
 
 /* Read a domain's contract.  @flags: one of VIR_DOMAIN_AFFECT_CURRENT,

@@ -56,6 +56,7 @@ static void virt_omem_dommemstat_print(const VirtOmemView *view,
 	virt_omem_dommemstat_line("shares:", "%u", omem_contract_get_shares(contract));
 	virt_omem_dommemstat_line("buffer:", "%u%%", omem_contract_get_buffer_percent(contract));
 	virt_omem_dommemstat_line("frozen:", "%s", omem_contract_get_frozen(contract) ? "yes" : "no");
+	virt_omem_dommemstat_line("drain:", "%s", omem_contract_get_drain(contract) ? "yes" : "no");
 	if (view->has_memory) {
 		virt_omem_dommemstat_line("requested:", "%s",
 					  virt_omem_size(view->memory.requested_bytes));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-list.c: "virt-omem list": every omem domain, running and defined,
- * in one table (sizes in MiB); top refreshes the same table.
+ * in one table (sizes in MiB, "frozen" or "draining" after the state);
+ * top refreshes the same table.
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@ int virt_omem_list_print(virConnectPtr conn, const VirtOmemStatusSource *source)
 		g_autofree char *min = virt_omem_view_mib(omem_contract_get_min(contract));
 		g_autofree char *max = virt_omem_view_mib(omem_contract_get_max(contract));
 		g_autofree char *plugged = NULL, *requested = NULL, *demand = NULL;
+		g_autofree char *state = NULL;
 		const char *cells[10];
 
 		if (view->has_memory) {
@@ -39,7 +41,12 @@ int virt_omem_list_print(virConnectPtr conn, const VirtOmemStatusSource *source)
 		if (view->status && view->status->has_demand)
 			demand = virt_omem_view_mib(view->status->demand_bytes);
 		cells[0] = view->name;
-		cells[1] = view->state;
+		/* The operator's maintenance shows beside libvirt's state
+		 * (both only in a contract edited by hand). */
+		state = g_strdup_printf("%s%s%s", view->state,
+					omem_contract_get_frozen(contract) ? ", frozen" : "",
+					omem_contract_get_drain(contract) ? ", draining" : "");
+		cells[1] = state;
 		cells[2] = boot;
 		cells[3] = plugged ? plugged : "-";
 		cells[4] = requested ? requested : "-";

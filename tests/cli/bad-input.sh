@@ -37,6 +37,12 @@ vo convert --buffer 101 "$CLI_DIR/plain-domain.xml"
 expect_error 2 "convert --buffer 101" "--buffer: .*0 to 100"
 vo -c "$REFUSING" setmem-outsourced web1 1G --wait --timeout 1e3
 expect_error 2 "--timeout 1e3" "--timeout: "
+vo -c "$REFUSING" drain web1 --wait --timeout 1e3
+expect_error 2 "drain --timeout 1e3" "--timeout: "
+vo -c "$REFUSING" drain --all --wait --timeout 0
+expect_error 2 "drain --timeout 0" "--timeout: "
+vo -c "$REFUSING" drain --all --wait --timeout -5
+expect_error 2 "drain --timeout -5" "negative values are not allowed"
 
 # XML.
 printf '<domain type="kvm"><name>broken</name><memory>1048576' >"$SCRATCH/truncated.xml"
@@ -81,6 +87,16 @@ vo dommemstat plain
 expect_error 2 "dommemstat of a domain that is not an omem domain" "plain"
 vo setmem-outsourced plain 1G
 expect_error 2 "setmem-outsourced of a domain that is not an omem domain" "plain"
+for command in freeze thaw drain undrain; do
+    vo "$command" no-such-domain
+    expect_error 2 "$command of an unknown domain" "domain 'no-such-domain' not found"
+    vo "$command" plain
+    expect_error 2 "$command of a domain that is not an omem domain" "domain 'plain': .*no omem contract"
+    vo "$command" ""
+    expect_error 2 "$command of an empty domain name" "empty domain name"
+    vo -c "$REFUSING" "$command" --all
+    expect_error 1 "$command --all on a refusing URI" "Connection refused"
+done
 vo -c "$REFUSING" list
 expect_error 1 "a remote URI that refuses the connection" \
     "cannot connect to qemu\\+tcp://127.0.0.1:1/system: .*Connection refused"

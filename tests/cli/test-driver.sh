@@ -1,8 +1,9 @@
 #!/bin/bash
-# setmem-outsourced, dommemstat, list and top against libvirt's test
-# driver (tests/cli/node.xml: web1 runs with boot 512, min 1024, cap 1536,
-# max 2048 MiB and never plugs; db1 is shut off; plain is no omem domain),
-# and dommemstat/list merging omemd's status from a fixture socket.
+# setmem-outsourced, freeze/thaw/drain/undrain, dommemstat, list and top
+# against libvirt's test driver (tests/cli/node.xml: web1 runs with boot
+# 512, min 1024, cap 1536, max 2048 MiB and never plugs; db1 is shut off;
+# plain is no omem domain), and dommemstat/list merging omemd's status
+# from a fixture socket.
 . "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- setmem
@@ -64,13 +65,129 @@ vo setmem-outsourced web1 1G --min 512M --wait --timeout 5
 expect_rc 0 "--wait returns 0 at once when the guest is within the new contract"
 expect_err "'web1' has 512 MiB, within 512 MiB..1024 MiB" "... and says so"
 
+# ----------------------------------------- freeze, thaw, drain, undrain
+
+# Every run reads node.xml afresh, so a round trip is shown within one run
+# (the second DOMAIN sees what the first wrote) and against MAINT, a copy
+# of node.xml in which web1 is frozen, db1 (shut off) and app2 (running)
+# drain, and broken (running) has a contract of an unknown version.
+MAINT=test://$SCRATCH/maint.xml
+sed -e "s|<omem:buffer percent='20'/>|&<omem:frozen/>|" \
+    -e "s|<omem:contract xmlns:omem='urn:omem:contract:1' version='1'/>|<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:drain/></omem:contract>|" \
+    -e '/^<\/node>$/d' "$CLI_DIR/node.xml" >"$SCRATCH/maint.xml"
+maint_domain() { # NAME VERSION EXTRA-CONTRACT-ELEMENT
+    cat <<EOF
+<domain type='test'>
+  <name>$1</name>
+  <metadata><omem:contract xmlns:omem='urn:omem:contract:1' version='$2'>
+    <omem:min unit='MiB'>768</omem:min>$3</omem:contract></metadata>
+  <maxMemory slots='2' unit='MiB'>2048</maxMemory>
+  <memory unit='MiB'>2048</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <cpu><numa><cell id='0' cpus='0' memory='512' unit='MiB'/></numa></cpu>
+  <devices>
+    <memory model='virtio-mem'>
+      <target><size unit='MiB'>1536</size><node>0</node><block unit='MiB'>2</block>
+      <requested unit='MiB'>256</requested></target>
+    </memory>
+  </devices>
+</domain>
+EOF
+}
+{ maint_domain app2 1 '<omem:drain/>'; maint_domain broken 2 ''; echo '</node>'; } >>"$SCRATCH/maint.xml"
+
+vo freeze web1 web1
+expect_rc 0 "freeze web1 web1"
+[ "$OUT" = $'web1: frozen\nweb1: already frozen' ] && [ -z "$ERR" ] &&
+    ok "... freezes it, then finds it frozen (the write reads back)" ||
+    { not_ok "... freezes it, then finds it frozen (the write reads back)"; show; }
+vo thaw web1
+expect_out "^web1: not frozen$" "thaw of a domain that is not frozen says so"
+vo drain web1 web1
+[ "$RC" = 0 ] && [ "$OUT" = $'web1: draining to min 1024 MiB\nweb1: already draining to min 1024 MiB' ] &&
+    ok "drain web1 web1 drains it to min, then finds it draining" ||
+    { not_ok "drain web1 web1 drains it to min, then finds it draining"; show; }
+vo undrain web1
+expect_out "^web1: not draining$" "undrain of a domain that is not draining says so"
+vo freeze 6695eb01-f6a4-8304-79aa-97f2502e193f
+expect_out "^web1: frozen$" "freeze takes a UUID and prints the name"
+vo drain db1
+expect_out "^db1: draining to min 1024 MiB \\(persistent definition\\)$" \
+    "drain of a shut off domain changes its definition (--current)"
+vo freeze web1 --live --config
+expect_out "^web1: frozen \\(live and persistent\\)$" "freeze --live --config"
+vo thaw web1 --config
+expect_out "^web1: not frozen \\(persistent definition\\)$" "thaw --config"
+vo freeze db1 --live
+expect_error 2 "freeze --live of a domain that is shut off" "'db1' is not running"
+vo drain db1 --wait
+expect_error 2 "drain --wait of a domain that is shut off" "--wait watches the running guest, but 'db1'"
+vo freeze plain
+expect_error 2 "freeze of a domain that is not an omem domain" "domain 'plain': .*no omem contract"
+vo freeze no-such web1
+expect_rc 1 "freeze of an unknown and a good domain: 1 (one changed, one failed)"
+expect_out "^web1: frozen$" "... the good one is frozen"
+expect_err "^virt-omem: error: domain 'no-such' not found" "... the unknown one reported"
+
+vo freeze --all
+[ "$RC" = 0 ] && [ "$OUT" = "web1: frozen" ] && [ -z "$ERR" ] &&
+    ok "freeze --all: the running omem domain only (db1 is shut off, plain is no omem domain)" ||
+    { not_ok "freeze --all: the running omem domain only"; show; }
+vo drain --all --wait --timeout 5
+expect_rc 0 "drain --all --wait"
+expect_out "^web1: draining to min 1024 MiB$" "... drains web1"
+expect_err "^virt-omem: 'web1' has 512 MiB, at or below its min 1024 MiB \\([0-9.]+ s\\)$" \
+    "... and returns at once: the guest is at or below its min"
+
+vo -c "$MAINT" dommemstat web1
+expect_out "^frozen: +yes$" "dommemstat shows frozen: yes"
+expect_out "^drain: +no$" "... and drain: no"
+vo -c "$MAINT" dommemstat app2
+expect_out "^drain: +yes$" "dommemstat shows drain: yes"
+vo -c "$MAINT" list
+expect_out "^ web1 +running, frozen +512 " "list shows a frozen domain's state"
+expect_out "^ app2 +running, draining +512 " "list shows a draining domain's state"
+expect_out "^ db1 +shut off, draining +1024 " "... also of a definition"
+vo -c "$MAINT" thaw web1 web1
+[ "$RC" = 0 ] && [ "$OUT" = $'web1: thawed\nweb1: not frozen' ] && ok "thaw web1 web1 thaws a frozen domain" ||
+    { not_ok "thaw web1 web1 thaws a frozen domain"; show; }
+vo -c "$MAINT" undrain app2 app2
+[ "$RC" = 0 ] && [ "$OUT" = $'app2: undrained\napp2: not draining' ] && ok "undrain app2 app2 ends a drain" ||
+    { not_ok "undrain app2 app2 ends a drain"; show; }
+vo -c "$MAINT" drain db1
+expect_out "^db1: already draining to min 1024 MiB \\(persistent definition\\)$" "drain of a draining definition"
+vo -c "$MAINT" undrain db1 --config
+expect_out "^db1: undrained \\(persistent definition\\)$" "undrain --config"
+vo -c "$MAINT" freeze app2
+expect_error 2 "freeze of a draining domain is refused" \
+    "'app2' is draining to its min \\(live contract\\).*undrain it first with 'virt-omem undrain app2', then freeze it"
+vo -c "$MAINT" drain web1
+expect_error 2 "drain of a frozen domain is refused" \
+    "'web1' is frozen \\(live contract\\).*thaw it first with 'virt-omem thaw web1', then drain it"
+
+vo -c "$MAINT" thaw --all
+expect_rc 1 "thaw --all with an unreadable contract fails"
+[ "$OUT" = $'app2: not frozen\nweb1: thawed' ] && ok "... after thawing the others, sorted by name" ||
+    { not_ok "... after thawing the others, sorted by name"; show; }
+[ "$(grep -c . <<<"$ERR")" = 1 ] && grep -q "^virt-omem: error: domain 'broken': .*version is '2'" <<<"$ERR" &&
+    ok "... and reports the unreadable one in one line" || { not_ok "... and reports the unreadable one"; show; }
+vo -c "$MAINT" undrain --all --live
+expect_out "^app2: undrained$" "undrain --all --live"
+expect_out "^web1: not draining$" "... every running omem domain"
+if grep -q -e plain -e db1 <<<"$OUT"; then not_ok "... none other"; show; else ok "... none other"; fi
+vo -c "$MAINT" freeze --all
+expect_rc 1 "freeze --all with a draining domain among them fails"
+expect_out "^web1: already frozen$" "... still does the others"
+expect_err "'app2' is draining" "... and says why app2 is refused"
+
 # ------------------------------------------------------------ dommemstat
 
 vo dommemstat web1
 expect_rc 0 "dommemstat of a running omem domain"
 for line in "boot: +512 MiB" "min: +1024 MiB" "cap: +1536 MiB" "max: +2048 MiB" \
-            "shares: +500" "buffer: +20%" "requested: +512 MiB" "plugged: +0 MiB" \
-            "total: +512 MiB"; do
+            "shares: +500" "buffer: +20%" "frozen: +no" "drain: +no" "requested: +512 MiB" \
+            "plugged: +0 MiB" "total: +512 MiB"; do
     expect_out "^$line$" "dommemstat shows ${line%%:*}"
 done
 expect_out "^demand: +unknown \\(omemd's status is read only on a local qemu:///system connection\\)$" \

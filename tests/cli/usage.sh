@@ -1,12 +1,13 @@
 #!/bin/bash
 # virt-omem's usage and help: the command table, per-command help, the
-# version, and the one-line errors of a wrong command line.
+# version, and the one-line errors of a wrong command line (the
+# maintenance commands freeze, thaw, drain and undrain included).
 . "$(dirname "$0")/lib.sh"
 
 vo --help
 expect_rc 0 "--help succeeds"
 HELP=$OUT
-for command in convert define revert setmem-outsourced dommemstat list top; do
+for command in convert define revert setmem-outsourced freeze thaw drain undrain dommemstat list top; do
     OUT=$HELP expect_out "^  $command " "--help lists $command"
     vo "$command" --help
     if [ "$RC" = 0 ] && grep -q "^Usage: virt-omem \[-c URI\] $command" <<<"$OUT"; then
@@ -17,6 +18,12 @@ for command in convert define revert setmem-outsourced dommemstat list top; do
 done
 vo help setmem-outsourced
 expect_out "--wait" "help setmem-outsourced shows its options"
+vo help drain
+expect_out "--wait" "help drain shows its options"
+expect_out "^A frozen domain is refused: thaw it first\.$" "... and the rule it keeps"
+vo help freeze
+expect_out "^  --all " "help freeze shows --all"
+if grep -q -e "--wait" <<<"$OUT"; then not_ok "... and no --wait"; else ok "... and no --wait"; fi
 vo help
 expect_out "Exit status: 0 success, 1 the" "help documents the exit codes"
 vo -V
@@ -48,6 +55,26 @@ vo setmem-outsourced web1 1G --timeout 5
 expect_error 2 "--timeout without --wait" "--timeout needs --wait"
 vo setmem-outsourced web1 1G --config --wait
 expect_error 2 "--wait with --config only" "--wait watches the running guest"
+for command in freeze thaw drain undrain; do
+    vo "$command"
+    expect_error 2 "$command without a domain" "'$command' needs a DOMAIN or --all; usage: virt-omem $command DOMAIN\.\.\. \| --all"
+    vo "$command" --all web1
+    expect_error 2 "$command --all with a DOMAIN" "--all selects the domains itself: drop 'web1' or drop --all"
+    vo "$command" web1 --live --current
+    expect_error 2 "$command --current with --live" "--current cannot be combined"
+    vo "$command" web1 --bogus
+    expect_error 2 "$command with an unknown option" "unknown option '--bogus' for '$command'"
+done
+for command in freeze thaw undrain; do
+    vo "$command" web1 --wait
+    expect_error 2 "$command has no --wait" "unknown option '--wait' for '$command'"
+done
+vo drain web1 --timeout 5
+expect_error 2 "drain --timeout without --wait" "--timeout needs --wait"
+vo drain web1 --config --wait
+expect_error 2 "drain --wait with --config only" "--wait watches the running guest: add --live"
+vo drain web1 --wait --timeout
+expect_error 2 "drain --timeout without a value" "'--timeout' of 'drain' needs a value"
 vo dommemstat
 expect_error 2 "dommemstat without a domain" "needs a DOMAIN"
 vo list extra

@@ -28,7 +28,8 @@ static bool fuzz_contract_equal(const OmemContract *a, const OmemContract *b)
 	       omem_contract_get_cap(a) == omem_contract_get_cap(b) &&
 	       omem_contract_get_shares(a) == omem_contract_get_shares(b) &&
 	       omem_contract_get_buffer_percent(a) == omem_contract_get_buffer_percent(b) &&
-	       omem_contract_get_frozen(a) == omem_contract_get_frozen(b);
+	       omem_contract_get_frozen(a) == omem_contract_get_frozen(b) &&
+	       omem_contract_get_drain(a) == omem_contract_get_drain(b);
 }
 
 /* Format @contract both ways and check each reads back the same. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the omem contract without libvirt: sizes and units, the
- * metadata element's parse/format round trips, every refusal of the
- * strict parser, every validation rule and its message, and reading a
+ * metadata element's parse/format round trips (maintenance drain
+ * included), every refusal of the strict parser, every validation rule
+ * and its message (frozen and drain together among them), and reading a
  * contract out of domain XML.
  */
 #include "config.h"
@@ -117,15 +118,16 @@ static void test_parse_and_format(void)
 	       omem_contract_get_cap(fresh) == 0 && omem_contract_get_max(fresh) == 0 &&
 	       omem_contract_get_shares(fresh) == OMEM_CONTRACT_DEFAULT_SHARES &&
 	       omem_contract_get_buffer_percent(fresh) == OMEM_CONTRACT_DEFAULT_BUFFER_PERCENT &&
-	       !omem_contract_get_frozen(fresh),
-	       "a new contract has zero figures and the default shares and buffer");
+	       !omem_contract_get_frozen(fresh) && !omem_contract_get_drain(fresh),
+	       "a new contract has zero figures, the default shares and buffer, no maintenance");
 	omem_contract_free(NULL);
 	tap_ok(omem_contract_copy(NULL) == NULL, "free and copy accept NULL");
 
 	contract = parse(namespaced);
 	tap_ok(contract && omem_contract_get_min(contract) == 2 * GiB &&
 	       omem_contract_get_cap(contract) == 4 * GiB && omem_contract_get_shares(contract) == 500 &&
-	       omem_contract_get_buffer_percent(contract) == 20 && omem_contract_get_frozen(contract),
+	       omem_contract_get_buffer_percent(contract) == 20 && omem_contract_get_frozen(contract) &&
+	       !omem_contract_get_drain(contract),
 	       "the namespaced element parses");
 	if (!contract)
 		return;
@@ -183,6 +185,65 @@ static void test_parse_and_format(void)
 	       "the copy keeps boot and max");
 }
 
+/* <drain/>: parsed, formatted after frozen's place, round-tripped in both
+ * forms, and switched off again by its setter. */
+static void test_drain(void)
+{
+	static const char namespaced[] =
+		"<omem:contract xmlns:omem=\"urn:omem:contract:1\" version=\"1\">\n"
+		"  <omem:min unit=\"bytes\">2147483648</omem:min>\n"
+		"  <omem:shares>1000</omem:shares>\n"
+		"  <omem:buffer percent=\"10\"/>\n"
+		"  <omem:drain/>\n"
+		"</omem:contract>\n";
+	static const char bare_expected[] =
+		"<contract version=\"1\"><min unit=\"bytes\">2147483648</min><shares>1000</shares>"
+		"<buffer percent=\"10\"/><drain/></contract>";
+	g_autoptr(OmemContract) contract = parse(namespaced);
+	g_autoptr(OmemContract) bare = NULL;
+	g_autoptr(OmemContract) undrained = NULL;
+	g_autoptr(OmemContract) anywhere = NULL;
+	g_autoptr(OmemContract) both = NULL;
+	g_autofree char *formatted = NULL;
+	g_autofree char *bare_text = NULL;
+	g_autofree char *undrained_text = NULL;
+
+	tap_ok(contract && omem_contract_get_drain(contract) && !omem_contract_get_frozen(contract) &&
+	       omem_contract_get_min(contract) == 2 * GiB,
+	       "<omem:drain/> parses as drain, not frozen");
+	if (!contract)
+		return;
+	formatted = omem_contract_format_metadata(contract);
+	tap_ok(formatted && !strcmp(formatted, namespaced), "a draining contract formats back to the same text");
+	if (formatted && strcmp(formatted, namespaced))
+		tap_diag("got:\n%s", formatted);
+	bare_text = omem_contract_format_bare(contract);
+	tap_ok(!strcmp(bare_text, bare_expected), "its bare form ends in <drain/>");
+	if (strcmp(bare_text, bare_expected))
+		tap_diag("got: %s", bare_text);
+	bare = parse(bare_text);
+	tap_ok(bare && omem_contract_get_drain(bare) && omem_contract_get_min(bare) == 2 * GiB,
+	       "the bare form reads back as draining");
+
+	omem_contract_set_drain(contract, false);
+	undrained_text = omem_contract_format_metadata(contract);
+	undrained = parse(undrained_text);
+	tap_ok(!strstr(undrained_text, "drain") && undrained && !omem_contract_get_drain(undrained),
+	       "set_drain(false) drops the element");
+	omem_contract_set_drain(contract, true);
+	tap_ok(omem_contract_get_drain(contract), "set_drain(true) sets it again");
+
+	anywhere = parse("<contract version='1'><drain> <!-- maintenance --> </drain><shares>5</shares></contract>");
+	tap_ok(anywhere && omem_contract_get_drain(anywhere) && omem_contract_get_shares(anywhere) == 5,
+	       "<drain> in any position, with whitespace and a comment inside, parses");
+
+	/* Reading does not validate (docs/contract.md): a hand-edited domain
+	 * with both still shows what it says. */
+	both = parse("<contract version='1'><frozen/><drain/></contract>");
+	tap_ok(both && omem_contract_get_frozen(both) && omem_contract_get_drain(both),
+	       "a contract with frozen and drain still reads, both set");
+}
+
 static void test_parse_refusals(void)
 {
 	static const struct {
@@ -204,6 +265,12 @@ static void test_parse_refusals(void)
 		{ "<contract version='1'><buffer percent='5'>5</buffer></contract>", "content", "buffer with text", OMEM_ERR_METADATA },
 		{ "<contract version='1'><frozen>yes</frozen></contract>", "content", "frozen with text", OMEM_ERR_METADATA },
 		{ "<contract version='1'><frozen when='now'/></contract>", "unknown attribute 'when'", "frozen with an attribute", OMEM_ERR_METADATA },
+		{ "<contract version='1'><drain>yes</drain></contract>", "<drain> has content", "drain with text", OMEM_ERR_METADATA },
+		{ "<contract version='1'><drain><min>4</min></drain></contract>", "<drain> has content", "drain with a child", OMEM_ERR_METADATA },
+		{ "<contract version='1'><drain until='never'/></contract>", "<drain> has an unknown attribute 'until'", "drain with an attribute", OMEM_ERR_METADATA },
+		{ "<contract version='1'><drain/><drain/></contract>", "<drain> twice", "drain twice", OMEM_ERR_METADATA },
+		{ "<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><drain/></omem:contract>", "<drain> is in namespace '(none)'", "a drain outside the namespace", OMEM_ERR_METADATA },
+		{ "<contract version='1'><draining/></contract>", "only min, cap, shares, buffer, frozen and drain", "a misspelt drain", OMEM_ERR_METADATA },
 		{ "<contract version='1'><min unit='b' scale='2'>4</min></contract>", "unknown attribute 'scale'", "an unknown size attribute", OMEM_ERR_METADATA },
 		{ "<contract version='1'><min><b>4</b></min></contract>", "content", "markup inside a size", OMEM_ERR_METADATA },
 		{ "<contract version='1'><max>4</max></contract>", "unknown element <max>", "an unknown element", OMEM_ERR_METADATA },
@@ -275,6 +342,21 @@ static void test_validate(void)
 	RULE(omem_contract_set_shares, OMEM_CONTRACT_MAX_SHARES + 1, "shares (1000001)", "too many shares");
 	RULE(omem_contract_set_buffer_percent, 101, "buffer (101%) is above 100%", "a buffer above 100 %");
 #undef RULE
+
+	{
+		g_autoptr(OmemContract) draining = valid_contract();
+		g_autoptr(OmemContract) both = valid_contract();
+
+		omem_contract_set_drain(draining, true);
+		tap_ok(omem_contract_validate(draining) == 0, "a draining contract validates");
+		omem_contract_set_frozen(both, true);
+		omem_contract_set_drain(both, true);
+		expect_error(omem_contract_validate(both), OMEM_ERR_CONTRACT,
+			     "both frozen (<frozen/>: hold the size) and draining (<drain/>: shrink to min)",
+			     "frozen and drain together");
+		omem_contract_set_frozen(both, false);
+		tap_ok(omem_contract_validate(both) == 0, "dropping frozen makes it valid again");
+	}
 }
 
 /* A domain with two NUMA cells of 1 GiB and 1024 MiB and two virtio-mem
@@ -385,6 +467,8 @@ static void test_schema(void)
 		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:frozen/>"
 		"<omem:cap unit='GiB'>8</omem:cap><omem:min>1048576</omem:min>"
 		"<omem:buffer percent='100'/><omem:shares>1</omem:shares></omem:contract>",
+		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:shares>2</omem:shares>"
+		"<omem:drain/><omem:min>1048576</omem:min></omem:contract>",
 	};
 	static const char *const refused[] = {
 		"<omem:contract xmlns:omem='urn:omem:contract:1' version='2'/>",
@@ -397,11 +481,18 @@ static void test_schema(void)
 		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:min>4</omem:min><omem:min>4</omem:min></omem:contract>",
 		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><min>4</min></omem:contract>",
 		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:frozen>yes</omem:frozen></omem:contract>",
+		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:drain>yes</omem:drain></omem:contract>",
+		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:drain/><omem:drain/></omem:contract>",
 	};
+	static const char both[] =
+		"<omem:contract xmlns:omem='urn:omem:contract:1' version='1'><omem:frozen/><omem:drain/></omem:contract>";
 	xmlRelaxNGParserCtxt *parser;
 	xmlRelaxNG *schema;
 	g_autoptr(OmemContract) contract = valid_contract();
+	g_autoptr(OmemContract) draining = valid_contract();
+	g_autoptr(OmemContract) both_parsed = NULL;
 	g_autofree char *formatted = NULL;
+	g_autofree char *draining_text = NULL;
 
 	xmlSetGenericErrorFunc(NULL, quiet);
 	parser = xmlRelaxNGNewParserCtxt(CONTRACT_SCHEMA);
@@ -412,6 +503,18 @@ static void test_schema(void)
 	omem_contract_set_frozen(contract, true);
 	formatted = omem_contract_format_metadata(contract);
 	tap_ok(schema_accepts(schema, formatted), "a formatted contract validates");
+	omem_contract_set_drain(draining, true);
+	draining_text = omem_contract_format_metadata(draining);
+	tap_ok(schema_accepts(schema, draining_text), "a formatted draining contract validates");
+	/* The parser reads this one; validation is what refuses it. */
+	tap_ok(!schema_accepts(schema, both) &&
+	       omem_contract_parse_metadata(both, strlen(both), &both_parsed) == 0,
+	       "the schema refuses frozen with drain, which the parser reads for validation to refuse");
+	if (both_parsed) {
+		omem_contract_apply_domain(both_parsed, 2 * GiB, 16 * GiB);
+		expect_error(omem_contract_validate(both_parsed), OMEM_ERR_CONTRACT, "remove one of them",
+			     "the parsed frozen-and-drain contract");
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(accepted); i++)
 		tap_ok(schema_accepts(schema, accepted[i]), "the schema accepts accepted element %zu", i);
 	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
@@ -444,6 +547,7 @@ int main(void)
 {
 	test_sizes();
 	test_parse_and_format();
+	test_drain();
 	test_parse_refusals();
 	test_validate();
 	test_from_domain_xml();
