@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-arbiter: omemd's global arbiter (host-server/arbiter*.c), case by
+ * case: full and partial grants and DEFERs, cap, frozen, drain, fair
+ * shares by weight, reclaim for a VM below its fair share from one above
+ * (the idle one first), the limits of a reclaim (min, fair share, what the
+ * guest can unplug), host pressure, admission, removal, and size events
+ * that come late or twice.  arbiter_check runs after every step.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <omem/rpc.h>
+
+#include "arbiter.h"
+#include "tap.h"
+
+#define MIB (1024ull * 1024)
+#define GIB (1024 * MIB)
+
+/* A VM of 1 GiB boot, growable to 5 GiB, no floor beyond boot. */
+static ArbiterContract contract_default(void)
+{
+	return (ArbiterContract){
+		.boot_bytes = 1 * GIB,
+		.min_bytes = 1 * GIB,
+		.cap_bytes = 5 * GIB,
+		.max_bytes = 5 * GIB,
+		.block_bytes = 2 * MIB,
+		.buffer_percent = 10,
+	};
+}
+
+/* Budget @budget_bytes, no QEMU overhead unless a test sets one. */
+static Arbiter *arbiter_make(uint64_t budget_bytes, uint64_t overhead_bytes)
+{
+	ArbiterConfig config;
+	Arbiter *arb = NULL;
+
+	arbiter_config_init(&config);
+	config.budget_bytes = budget_bytes;
+	config.vm_overhead_bytes = overhead_bytes;
+	if (arbiter_new(&config, &arb) < 0)
+		abort();
+	return arb;
+}
+
+static void checked(const Arbiter *arb, const char *what)
+{
+	g_autofree char *why = NULL;
+
+	if (!arbiter_check(arb, &why))
+		tap_ok(0, "invariants after %s: %s", what, why);
+}
+
+static void add_vm(Arbiter *arb, uint64_t id, const ArbiterContract *c, uint64_t size)
+{
+	if (arbiter_vm_add(arb, id, NULL, c, size, size, 0) < 0)
+		abort();
+	checked(arb, "add");
+}
+
+static void report(Arbiter *arb, uint64_t id, uint64_t free_bytes, uint64_t unpluggable, int64_t at_ms)
+{
+	ArbiterVmStatus st;
+	ArbiterReport r;
+
+	arbiter_vm_get_status(arb, id, &st);
+	r = (ArbiterReport){ .free_bytes = free_bytes, .unpluggable_bytes = unpluggable,
+			     .total_bytes = 1 * GIB + st.plugged_bytes, .at_ms = at_ms };
+	arbiter_vm_set_report(arb, id, &r);
+	checked(arb, "report");
+}
+
+static uint64_t requested_of(const Arbiter *arb, uint64_t id)
+{
+	ArbiterVmStatus st;
+
+	arbiter_vm_get_status(arb, id, &st);
+	return st.requested_bytes;
+}
+
+/* The device catches up: plugged = requested. */
+static void settle(Arbiter *arb, uint64_t id, int64_t now_ms)
+{
+	uint64_t req = requested_of(arb, id);
+
+	arbiter_vm_set_sizes(arb, id, req, req, now_ms);
+	checked(arb, "set_sizes");
+}
+
+static void test_grants(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(4 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterOps ops;
+
+	add_vm(arb, 1, &c, 0);
+	tap_eq(arbiter_demand(arb, 1, 500 * MIB, OMEM_RPC_URGENCY_NORMAL, 0, &r, &ops), 0, "demand decided");
+	tap_eq(r.action, POLICY_ACTION_GRANT, "room in the budget: full grant");
+	tap_eq(r.requested_bytes, 512 * MIB, "... rounded up to the 128 MiB grant step");
+	tap_eq(ops.count, 0, "... no ops for other VMs");
+	settle(arb, 1, 0);
+	arbiter_demand(arb, 1, 4 * GIB, OMEM_RPC_URGENCY_NORMAL, 10, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "past the budget: partial grant");
+	tap_eq(r.requested_bytes, 3 * GIB, "... up to the budget (4 GiB - 1 GiB boot)");
+	tap_ok(r.limited_by && !strcmp(r.limited_by, "budget"), "... limited by the budget");
+	settle(arb, 1, 10);
+	arbiter_demand(arb, 1, 100 * MIB, OMEM_RPC_URGENCY_HIGH, 20, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_DEFER, "budget spent: defer");
+	tap_eq(r.deny_reason, OMEM_RPC_DENY_BUDGET, "... DENY BUDGET");
+	tap_eq(r.retry_after_ms, 1000, "... nothing to reclaim: the budget retry");
+	arbiter_vm_set_sizes(arb, 1, 3 * GIB + 256 * MIB, 3 * GIB, 30);
+	arbiter_demand(arb, 1, 100 * MIB, OMEM_RPC_URGENCY_NORMAL, 40, &r, &ops);
+	tap_eq(r.deny_reason, OMEM_RPC_DENY_BUSY, "a plug in flight covers it: DENY BUSY");
+	checked(arb, "grants");
+}
+
+static void test_cap_frozen_drain(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(16 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterOps ops;
+	ArbiterStats stats;
+	int steps = 0;
+
+	c.cap_bytes = 2 * GIB;
+	c.min_bytes = 1 * GIB + 256 * MIB;
+	add_vm(arb, 1, &c, 1 * GIB);
+	arbiter_demand(arb, 1, 64 * MIB, OMEM_RPC_URGENCY_CRITICAL, 0, &r, &ops);
+	tap_eq(r.deny_reason, OMEM_RPC_DENY_CAP, "at the cap: DENY CAP");
+
+	c.cap_bytes = 5 * GIB;
+	c.frozen = true;
+	arbiter_vm_set_contract(arb, 1, &c, 0, &ops);
+	tap_eq(ops.count, 0, "freezing: no op");
+	arbiter_demand(arb, 1, 64 * MIB, OMEM_RPC_URGENCY_CRITICAL, 0, &r, &ops);
+	tap_eq(r.deny_reason, OMEM_RPC_DENY_FROZEN, "frozen: DENY FROZEN");
+	c.frozen = false;
+
+	c.cap_bytes = 1 * GIB + 512 * MIB;
+	arbiter_vm_set_contract(arb, 1, &c, 0, &ops);
+	tap_ok(ops.count == 1 && ops.op[0].kind == ARBITER_OP_RESIZE && ops.op[0].bytes == 512 * MIB,
+	       "cap lowered below requested: RESIZE to the new ceiling at once");
+	settle(arb, 1, 0);
+
+	c.cap_bytes = 5 * GIB;
+	c.drain = true;
+	arbiter_vm_set_contract(arb, 1, &c, 0, &ops);
+	tap_eq(ops.count, 0, "drain: nothing at once");
+	arbiter_demand(arb, 1, 64 * MIB, OMEM_RPC_URGENCY_NORMAL, 0, &r, &ops);
+	tap_eq(r.deny_reason, OMEM_RPC_DENY_FROZEN, "draining: DENY FROZEN");
+	for (int t = 1; t < 20; t++) {
+		arbiter_tick(arb, t * 1000, &ops);
+		checked(arb, "drain tick");
+		if (ops.count) {
+			steps++;
+			settle(arb, 1, t * 1000);
+		}
+	}
+	tap_eq(requested_of(arb, 1), 256 * MIB, "drain ends at the floor (min - boot)");
+	tap_eq(steps, 1, "... 512 -> 256 MiB: one shrink_step");
+	arbiter_get_stats(arb, &stats);
+	tap_eq(stats.reclaims_pending, 0, "... and the drain is over");
+}
+
+static void test_fair_shares(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(2 * GIB + 4 * GIB + 2 * 64 * MIB, 64 * MIB);
+	ArbiterContract c = contract_default();
+	ArbiterVmStatus a, b;
+
+	add_vm(arb, 1, &c, 0);
+	c.shares = 3000;
+	add_vm(arb, 2, &c, 0);
+	arbiter_vm_get_status(arb, 1, &a);
+	arbiter_vm_get_status(arb, 2, &b);
+	tap_eq(a.fair_share_bytes, 1 * GIB, "1000 of 4000 shares: 1 GiB of the 4 GiB beyond boot and overhead");
+	tap_eq(b.fair_share_bytes, 3 * GIB, "3000 of 4000 shares: 3 GiB");
+	tap_eq(a.charge_bytes, 1 * GIB + 64 * MIB, "charge = boot + max(requested, plugged) + overhead");
+}
+
+/* A (1000 shares) holds 3 GiB, 2 GiB of it free; B (3000 shares) holds
+ * nothing.  B's demand is served by the pool and then by reclaim from A,
+ * stepwise, never below A's fair share. */
+static void test_reclaim_for_shares(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(2 * GIB + 4 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterVmStatus st;
+	ArbiterOps ops;
+	int t;
+
+	add_vm(arb, 1, &c, 3 * GIB);
+	c.shares = 3000;
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 2 * GIB, 3 * GIB, 0);
+	arbiter_demand(arb, 2, 2 * GIB, OMEM_RPC_URGENCY_HIGH, 0, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "B below its share: what the pool has now");
+	tap_eq(r.requested_bytes, 1 * GIB, "... the 1 GiB left");
+	tap_ok(ops.count == 2 && ops.op[0].kind == ARBITER_OP_RECLAIM && ops.op[0].vm_id == 1 &&
+	       ops.op[0].bytes == 1 * GIB, "RECLAIM 1 GiB from A");
+	tap_ok(ops.count == 2 && ops.op[1].kind == ARBITER_OP_RESIZE && ops.op[1].vm_id == 1 &&
+	       ops.op[1].bytes == 3 * GIB - 256 * MIB, "... and its first RESIZE, one shrink_step down");
+	arbiter_vm_get_status(arb, 2, &st);
+	tap_ok(st.waiting && st.waiting_bytes == 1 * GIB, "B waits for the other 1 GiB");
+	arbiter_vm_get_status(arb, 1, &st);
+	tap_ok(st.reclaim_pending && st.reclaim_target_bytes == 2 * GIB, "A's reclaim ends at 2 GiB");
+	settle(arb, 2, 0);
+
+	/* A repeated demand does not stack a second reclaim. */
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 100, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_DEFER, "B again while A unplugs: defer");
+	tap_eq(r.retry_after_ms, 250, "... with the short reclaim retry");
+	tap_eq(ops.count, 0, "... and no second reclaim");
+
+	for (t = 1; t <= 10; t++) {
+		settle(arb, 1, t * 1000);
+		arbiter_tick(arb, t * 1000, &ops);
+		checked(arb, "reclaim tick");
+	}
+	tap_eq(requested_of(arb, 1), 2 * GIB, "A stepped down to 2 GiB");
+	arbiter_vm_get_status(arb, 1, &st);
+	tap_ok(!st.reclaim_pending, "... and the reclaim is over");
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 11000, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_GRANT, "B gets the reclaimed memory");
+	tap_eq(r.requested_bytes, 2 * GIB, "... 2 GiB in all");
+}
+
+/* Two VMs of the same size and shares above their share: the idle one is
+ * reclaimed from. */
+static void test_idle_tax(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(3 * GIB + 4 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterVmStatus busy, idle;
+	ArbiterOps ops;
+
+	add_vm(arb, 1, &c, 2 * GIB);
+	add_vm(arb, 2, &c, 2 * GIB);
+	add_vm(arb, 3, &c, 0);
+	report(arb, 1, 300 * MIB, 2 * GIB, 0);
+	report(arb, 2, 2 * GIB + 500 * MIB, 2 * GIB, 0);
+	arbiter_vm_get_status(arb, 1, &busy);
+	arbiter_vm_get_status(arb, 2, &idle);
+	tap_ok(idle.claim < busy.claim, "the idle VM's claim is lower (%g < %g)", idle.claim, busy.claim);
+	arbiter_demand(arb, 3, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 10, &r, &ops);
+	tap_ok(ops.count >= 1 && ops.op[0].kind == ARBITER_OP_RECLAIM && ops.op[0].vm_id == 2,
+	       "the idle VM is reclaimed from");
+	tap_eq(r.action, POLICY_ACTION_DEFER, "... the demander defers meanwhile");
+}
+
+static void test_reclaim_limits(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(2 * GIB + 3 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterVmStatus st;
+	ArbiterOps ops;
+
+	/* A's fair share is 1.5 GiB; it holds 3 GiB, all free, but the guest
+	 * can unplug only 512 MiB. */
+	add_vm(arb, 1, &c, 3 * GIB);
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 3 * GIB, 512 * MIB, 0);
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 0, &r, &ops);
+	arbiter_vm_get_status(arb, 1, &st);
+	tap_eq(st.reclaim_target_bytes, 3 * GIB - 512 * MIB, "reclaim never beyond what the guest can unplug");
+	arbiter_vm_remove(arb, 1);
+	arbiter_vm_remove(arb, 2);
+
+	/* Now it could unplug everything: the fair share stops it. */
+	add_vm(arb, 1, &c, 3 * GIB);
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 3 * GIB, 3 * GIB, 0);
+	arbiter_demand(arb, 2, 3 * GIB, OMEM_RPC_URGENCY_HIGH, 0, &r, &ops);
+	arbiter_vm_get_status(arb, 1, &st);
+	tap_eq(st.reclaim_target_bytes, 1536 * MIB, "reclaim never below the fair share (1.5 GiB)");
+	arbiter_vm_remove(arb, 1);
+	arbiter_vm_remove(arb, 2);
+
+	/* A floor of 2 GiB: the pool beyond the floors is 1 GiB, A's fair
+	 * share 2.5 GiB, and the reclaim stops there. */
+	c.min_bytes = 3 * GIB;
+	add_vm(arb, 1, &c, 3 * GIB);
+	c.min_bytes = 1 * GIB;
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 3 * GIB, 3 * GIB, 0);
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 0, &r, &ops);
+	arbiter_vm_get_status(arb, 1, &st);
+	tap_eq(st.fair_share_bytes, 2 * GIB + 512 * MIB, "fair share = floor + its part of the rest");
+	tap_ok(st.reclaim_target_bytes == st.fair_share_bytes && st.reclaim_target_bytes >= st.floor_bytes,
+	       "reclaim stops at the fair share, never below the 2 GiB floor");
+	settle(arb, 1, 0);
+	arbiter_demand(arb, 2, 2 * GIB, OMEM_RPC_URGENCY_HIGH, 10, &r, &ops);
+	tap_eq(ops.count, 0, "... no further reclaim from a VM at its share");
+
+	/* Without a fresh report nothing is reclaimable. */
+	arbiter_vm_remove(arb, 1);
+	arbiter_vm_remove(arb, 2);
+	add_vm(arb, 1, &c, 3 * GIB);
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 3 * GIB, 3 * GIB, 0);
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_HIGH, 60000, &r, &ops);
+	tap_eq(ops.count, 0, "a report past report_ttl_ms: no reclaim");
+	checked(arb, "limits");
+}
+
+static void test_host_pressure(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(3 * GIB + 6 * GIB, 0);
+	ArbiterContract c = contract_default();
+	ArbiterHost host = { .mem_available_bytes = 256 * MIB, .known = true };
+	PolicyDemandResult r;
+	ArbiterStats stats;
+	ArbiterOps ops;
+
+	add_vm(arb, 1, &c, 3 * GIB);
+	add_vm(arb, 2, &c, 1 * GIB);
+	add_vm(arb, 3, &c, 0);
+	report(arb, 1, 2 * GIB, 3 * GIB, 0);
+	arbiter_set_host(arb, &host);
+	arbiter_get_stats(arb, &stats);
+	tap_ok(stats.host_short, "MemAvailable under host_low: the host is short");
+	tap_eq(stats.pool_bytes, 0, "... and the pool is empty although the budget is not");
+	arbiter_demand(arb, 1, 128 * MIB, OMEM_RPC_URGENCY_CRITICAL, 0, &r, &ops);
+	if (!tap_ok(r.action == POLICY_ACTION_DEFER && r.limited_by && !strcmp(r.limited_by, "host"),
+	       "a VM above its share gets nothing under pressure, CRITICAL or not"))
+		tap_diag("action %d reason %u limited_by %s", r.action, r.deny_reason, r.limited_by);
+	arbiter_tick(arb, 1000, &ops);
+	tap_ok(ops.count == 2 && ops.op[0].kind == ARBITER_OP_RECLAIM && ops.op[0].vm_id == 1 &&
+	       ops.op[0].bytes == 256 * MIB, "tick: reclaim from the VM above its share, what the host lacks");
+	host.mem_available_bytes = 1 * GIB + 512 * MIB;
+	host.psi_some_avg10 = 5000;
+	arbiter_set_host(arb, &host);
+	arbiter_demand(arb, 3, 2 * GIB, OMEM_RPC_URGENCY_NORMAL, 2000, &r, &ops);
+	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "PSI pressure: a VM below its share gets some");
+	tap_eq(r.requested_bytes, 1 * GIB, "... what the host has above host_low (1 GiB)");
+	host = (ArbiterHost){ .mem_available_bytes = 8 * GIB, .known = true };
+	arbiter_set_host(arb, &host);
+	arbiter_get_stats(arb, &stats);
+	tap_ok(!stats.host_short, "pressure gone");
+	checked(arb, "pressure");
+}
+
+static void test_admission(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(4 * GIB, 64 * MIB);
+	ArbiterContract c = contract_default();
+	ArbiterAdmitResult a;
+	ArbiterOps ops;
+
+	add_vm(arb, 1, &c, 1 * GIB);
+	c.min_bytes = 2 * GIB;
+	tap_eq(arbiter_admit(arb, "uuid-a", &c, 0, &a), 0, "admission decided");
+	tap_ok(!a.admitted, "2 GiB min + overhead do not fit beside 2 GiB + overhead committed");
+	tap_eq(a.needed_bytes, 2 * GIB + 64 * MIB, "... needed = boot + floor + overhead");
+	tap_eq(a.committed_bytes, 2 * GIB + 64 * MIB, "... committed reported");
+	tap_eq(a.budget_bytes, 4 * GIB, "... budget reported");
+	c.min_bytes = 1 * GIB;
+	arbiter_admit(arb, "uuid-b", &c, 0, &a);
+	tap_ok(a.admitted, "1 GiB + overhead fits: admitted");
+	arbiter_admit(arb, "uuid-c", &c, 0, &a);
+	tap_ok(!a.admitted && a.reserved_bytes == 1 * GIB + 64 * MIB,
+	       "a second one does not fit beside the reservation (reserved reported)");
+	arbiter_tick(arb, 59999, &ops);
+	arbiter_admit(arb, "uuid-c", &c, 59999, &a);
+	tap_ok(!a.admitted, "... still held before admission_ttl_ms");
+	arbiter_tick(arb, 60000, &ops);
+	arbiter_admit(arb, "uuid-c", &c, 60000, &a);
+	tap_ok(a.admitted, "reservation expired: the other one is admitted");
+	tap_eq(arbiter_vm_add(arb, 2, "uuid-c", &c, 0, 0, 60001), 0, "the admitted VM starts");
+	arbiter_admit(arb, "uuid-c", &c, 60002, &a);
+	tap_ok(a.admitted && a.reserved_bytes == 0, "its reservation became its charge; known key admitted");
+	checked(arb, "admission");
+}
+
+static void test_remove_and_events(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(4 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterStats stats;
+	ArbiterOps ops;
+
+	add_vm(arb, 1, &c, 2 * GIB);
+	add_vm(arb, 2, &c, 0);
+	arbiter_get_stats(arb, &stats);
+	tap_eq(stats.pool_bytes, 0, "pool empty with two VMs");
+	arbiter_vm_remove(arb, 1);
+	arbiter_get_stats(arb, &stats);
+	tap_eq(stats.pool_bytes, 3 * GIB, "remove returns boot + plugged at once");
+	checked(arb, "remove");
+
+	arbiter_demand(arb, 2, 1 * GIB, OMEM_RPC_URGENCY_NORMAL, 0, &r, &ops);
+	tap_eq(r.requested_bytes, 1 * GIB, "granted 1 GiB");
+	/* libvirt refused the resize: the event carries the old requested. */
+	arbiter_vm_set_sizes(arb, 2, 0, 0, 10);
+	checked(arb, "failed resize");
+	arbiter_get_stats(arb, &stats);
+	tap_eq(stats.committed_bytes, 1 * GIB, "a failed resize gives the grant back");
+	/* A late event says plugged 1 GiB after all, twice. */
+	arbiter_vm_set_sizes(arb, 2, 0, 1 * GIB, 20);
+	arbiter_vm_set_sizes(arb, 2, 0, 1 * GIB, 20);
+	arbiter_get_stats(arb, &stats);
+	tap_eq(stats.committed_bytes, 2 * GIB, "a late plug is charged (max of requested and plugged), once");
+	arbiter_demand(arb, 2, 3 * GIB, OMEM_RPC_URGENCY_NORMAL, 30, &r, &ops);
+	tap_eq(r.requested_bytes, 3 * GIB, "the next grant counts the late plug: 3 GiB, not 4");
+	arbiter_vm_set_sizes(arb, 2, 3 * GIB, 3 * GIB, 40);
+	arbiter_get_stats(arb, &stats);
+	tap_ok(stats.committed_bytes <= stats.budget_bytes, "committed within the budget");
+	checked(arb, "events");
+}
+
+int main(void)
+{
+	test_grants();
+	test_cap_frozen_drain();
+	test_fair_shares();
+	test_reclaim_for_shares();
+	test_idle_tax();
+	test_reclaim_limits();
+	test_host_pressure();
+	test_admission();
+	test_remove_and_events();
+	return tap_done();
+}
