@@ -6,9 +6,9 @@
 LIBOMEMD_UTIL = $(top_builddir)/host-server/libomemd-util.la $(LIBOMEMHOST) $(JSON_GLIB_LIBS)
 
 check_PROGRAMS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
-	unit/test-omemd-status
+	unit/test-omemd-status unit/test-omemd-notify
 TESTS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
-	unit/test-omemd-status
+	unit/test-omemd-status unit/test-omemd-notify
 
 unit_test_omemd_policy_SOURCES = unit/test-omemd-policy.c
 unit_test_omemd_policy_LDADD = $(LIBOMEMD_UTIL)
@@ -19,6 +19,11 @@ unit_test_omemd_session_LDADD = $(LIBOMEMD_UTIL)
 unit_test_omemd_config_SOURCES = unit/test-omemd-config.c
 unit_test_omemd_config_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_srcdir)"'
 unit_test_omemd_config_LDADD = $(LIBOMEMD_UTIL)
+
+# sd_notify sender (omemd-notify.c, in libomemd-util for this test):
+# real datagram sockets in a temporary folder and the abstract namespace.
+unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c
+unit_test_omemd_notify_LDADD = $(LIBOMEMD_UTIL)
 
 unit_test_omemd_status_SOURCES = unit/test-omemd-status.c
 unit_test_omemd_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/virt-omem
