@@ -30,3 +30,12 @@ unit_test_omemd_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/
 unit_test_omemd_status_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
 unit_test_omemd_status_LDADD = $(LIBOMEMD_UTIL) \
 	$(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la $(JSON_GLIB_LIBS)
+
+# The Prometheus document (metrics.c, in libomemd-util) and endpoint
+# (metrics-server.c, built into omemd only, so compiled here too).
+check_PROGRAMS += unit/test-omemd-metrics
+TESTS += unit/test-omemd-metrics
+unit_test_omemd_metrics_SOURCES = unit/test-omemd-metrics.c \
+	$(top_srcdir)/host-server/metrics-server.c
+unit_test_omemd_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
+unit_test_omemd_metrics_LDADD = $(LIBOMEMD_UTIL) $(SOUP_LIBS) $(GIO_LIBS) -lm
