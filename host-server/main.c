@@ -9,8 +9,11 @@
  *         [--run-dir DIR] [--connect URI] [--budget SIZE] [--dry-run]
  *         [--domains GLOB]
  *
- * Exit status: 0 after a clean stop, 1 when starting failed or libvirtd's
- * connection was lost, 2 for a bad command line or config file.
+ * SIGHUP reads the config file again (the command line still wins); a
+ * file that does not parse leaves the running config as it was.
+ *
+ * Exit status: 0 after a clean stop, 1 when starting failed, 2 for a bad
+ * command line or config file.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pipe2 */
@@ -34,32 +37,7 @@
 #include "manager.h"
 #include "omemd-config.h"
 #include "omemd-log.h"
-
-/* Send one sd_notify datagram ("READY=1", "STOPPING=1") to $NOTIFY_SOCKET
- * if systemd set it; a leading '@' names an abstract socket. */
-static void omemd_notify(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	size_t length;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@'))
-		return;
-	length = strlen(path);
-	if (length >= sizeof(address.sun_path))
-		return;
-	memcpy(address.sun_path, path, length);
-	if (address.sun_path[0] == '@')
-		address.sun_path[0] = '\0';
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&address,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length)) < 0)
-		omemd_log(OMEMD_LOG_WARNING, "cannot notify systemd (%s): %s", path, g_strerror(errno));
-	close(fd);
-}
+#include "omemd-notify.h"
 
 /* Double fork: the first process waits on a pipe until the daemon says it
  * is ready (exit 0) or failed (exit 1), so `omemd && next-step` works.
@@ -120,36 +98,112 @@ static gboolean omemd_on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Read --config FILE (must exist) or the default path (may be absent). */
-static bool omemd_load_config(OmemdConfig *config, const char *path, bool explicit_path,
+/* What the command line said; it wins over the file, at start and at
+ * every reload. */
+typedef struct {
+	char *config_path;            /* --config, NULL: the default path */
+	char *log_level, *run_dir, *connect, *budget, *domains;
+} OmemdCommandLine;
+
+/* Read --config FILE (must exist) or the default path (may be absent),
+ * then apply the command line on top; @config is left alone on failure. */
+static bool omemd_read_config(const OmemdCommandLine *cmdline, OmemdConfig *ret_config,
 			      GError **error)
 {
+	const char *path = cmdline->config_path ? cmdline->config_path : OMEMD_CONFIG_DEFAULT_PATH;
 	g_autofree char *data = NULL;
 	g_autoptr(GError) local_error = NULL;
+	OmemdConfig config;
 	gsize length = 0;
 
+	omemd_config_init(&config);
 	if (!g_file_get_contents(path, &data, &length, &local_error)) {
-		if (!explicit_path && g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			return true;
-		g_propagate_error(error, g_steal_pointer(&local_error));
+		if (cmdline->config_path || !g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			g_propagate_error(error, g_steal_pointer(&local_error));
+			omemd_config_clear(&config);
+			return false;
+		}
+	} else if (!omemd_config_load_data(&config, data, length, path, error)) {
+		omemd_config_clear(&config);
 		return false;
 	}
-	return omemd_config_load_data(config, data, length, path, error);
+	if (cmdline->log_level && omemd_config_parse_log_level(cmdline->log_level, &config.log_level) < 0) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "--log-level %s: want error, warning, info or debug", cmdline->log_level);
+		omemd_config_clear(&config);
+		return false;
+	}
+	if (cmdline->run_dir) {
+		g_free(config.run_dir);
+		config.run_dir = g_canonicalize_filename(cmdline->run_dir, NULL);
+	}
+	if (cmdline->connect) {
+		g_free(config.connect);
+		config.connect = g_strdup(cmdline->connect);
+	}
+	if (cmdline->domains) {
+		g_free(config.domains);
+		config.domains = g_strdup(cmdline->domains);
+	}
+	if (cmdline->budget) {
+		uint64_t bytes;
+
+		if (!strcmp(cmdline->budget, "auto")) {
+			config.budget_auto = true;
+		} else if (omemd_config_parse_size(cmdline->budget, &bytes) == 0) {
+			config.budget_auto = false;
+			config.budget_bytes = bytes;
+		} else {
+			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "--budget %s: want auto or a size like 2G, 512M", cmdline->budget);
+			omemd_config_clear(&config);
+			return false;
+		}
+	}
+	*ret_config = config;
+	return true;
+}
+
+typedef struct {
+	const OmemdCommandLine *cmdline;
+	Manager *manager;
+} OmemdReload;
+
+/* SIGHUP: read the config again.  A file that does not parse changes
+ * nothing: the error names the file and line, and the running config
+ * stays. */
+static gboolean omemd_on_reload(gpointer data)
+{
+	OmemdReload *reload = data;
+	g_autoptr(GError) error = NULL;
+	OmemdConfig config;
+
+	omemd_notify_reloading();
+	if (!omemd_read_config(reload->cmdline, &config, &error)) {
+		omemd_log(OMEMD_LOG_ERROR, "SIGHUP: reload failed, keeping the running config: %s",
+			  error->message);
+		manager_reload_failed(reload->manager);
+	} else {
+		omemd_log_set_level(config.log_level);
+		manager_reload(reload->manager, &config);
+		omemd_config_clear(&config);
+	}
+	omemd_notify("READY=1");
+	return G_SOURCE_CONTINUE;
 }
 
 int main(int argc, char **argv)
 {
-	g_autofree char *config_path = NULL, *log_level = NULL, *run_dir = NULL;
-	g_autofree char *connect = NULL, *budget = NULL, *domains = NULL;
+	OmemdCommandLine cmdline = { 0 };
 	gboolean foreground = FALSE, dry_run = FALSE, version = FALSE;
 	GOptionEntry entries[] = {
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "config file (default " OMEMD_CONFIG_DEFAULT_PATH ")", "FILE" },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &cmdline.config_path, "config file (default " OMEMD_CONFIG_DEFAULT_PATH ")", "FILE" },
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, "do not daemonise (systemd, tests)", NULL },
-		{ "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level, "error, warning, info (default) or debug", "LEVEL" },
-		{ "run-dir", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir, "sockets and pid file (default /run/omem)", "DIR" },
-		{ "connect", 'C', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default qemu:///system)", "URI" },
-		{ "domains", 'd', 0, G_OPTION_ARG_STRING, &domains, "manage only domains whose name matches this glob (default *)", "GLOB" },
-		{ "budget", 'b', 0, G_OPTION_ARG_STRING, &budget, "memory omemd may plug beyond boot RAM, all VMs together: a size or auto", "SIZE" },
+		{ "log-level", 'l', 0, G_OPTION_ARG_STRING, &cmdline.log_level, "error, warning, info (default) or debug", "LEVEL" },
+		{ "run-dir", 'r', 0, G_OPTION_ARG_FILENAME, &cmdline.run_dir, "sockets and pid file (default /run/omem)", "DIR" },
+		{ "connect", 'C', 0, G_OPTION_ARG_STRING, &cmdline.connect, "libvirt URI (default qemu:///system)", "URI" },
+		{ "domains", 'd', 0, G_OPTION_ARG_STRING, &cmdline.domains, "manage only domains whose name matches this glob (default *)", "GLOB" },
+		{ "budget", 'b', 0, G_OPTION_ARG_STRING, &cmdline.budget, "host memory for omem VMs (boot + plugged + overhead, all together): a size or auto", "SIZE" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "decide and log, but never resize, attach or detach", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL },
 		{ NULL },
@@ -158,11 +212,12 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autoptr(Manager) manager = NULL;
+	OmemdReload reload = { .cmdline = &cmdline };
 	OmemdConfig config;
 	int ready_fd = -1, status;
 
 	g_option_context_add_main_entries(options, entries, NULL);
-	g_option_context_set_description(options, "See omemd(8) and docs/omemd.md for the config keys.");
+	g_option_context_set_description(options, "See omemd(8) and docs/omemd.md for the config keys.  SIGHUP reloads the config file.");
 	if (!g_option_context_parse(options, &argc, &argv, &error)) {
 		fprintf(stderr, "omemd: %s (see --help)\n", error->message);
 		return 2;
@@ -175,45 +230,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "omemd: unexpected argument '%s' (see --help)\n", argv[1]);
 		return 2;
 	}
-
-	omemd_config_init(&config);
-	if (!omemd_load_config(&config, config_path ? config_path : OMEMD_CONFIG_DEFAULT_PATH,
-			       config_path != NULL, &error)) {
+	if (!omemd_read_config(&cmdline, &config, &error)) {
 		fprintf(stderr, "omemd: %s\n", error->message);
-		omemd_config_clear(&config);
 		return 2;
-	}
-	/* The command line wins over the file. */
-	if (log_level && omemd_config_parse_log_level(log_level, &config.log_level) < 0) {
-		fprintf(stderr, "omemd: --log-level %s: want error, warning, info or debug\n", log_level);
-		omemd_config_clear(&config);
-		return 2;
-	}
-	if (run_dir) {
-		g_free(config.run_dir);
-		config.run_dir = g_canonicalize_filename(run_dir, NULL);
-	}
-	if (connect) {
-		g_free(config.connect);
-		config.connect = g_strdup(connect);
-	}
-	if (domains) {
-		g_free(config.domains);
-		config.domains = g_strdup(domains);
-	}
-	if (budget) {
-		uint64_t bytes;
-
-		if (!strcmp(budget, "auto")) {
-			config.budget_auto = true;
-		} else if (omemd_config_parse_size(budget, &bytes) == 0) {
-			config.budget_auto = false;
-			config.budget_bytes = bytes;
-		} else {
-			fprintf(stderr, "omemd: --budget %s: want auto or a size like 2G, 512M\n", budget);
-			omemd_config_clear(&config);
-			return 2;
-		}
 	}
 	omemd_log_set_level(config.log_level);
 	if (geteuid() != 0)
@@ -233,8 +252,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	manager_set_loop(manager, loop);
+	reload.manager = manager;
 	g_unix_signal_add(SIGTERM, omemd_on_signal, loop);
 	g_unix_signal_add(SIGINT, omemd_on_signal, loop);
+	g_unix_signal_add(SIGHUP, omemd_on_reload, &reload);
 	signal(SIGPIPE, SIG_IGN);
 	omemd_notify("READY=1");
 	omemd_report_ready(ready_fd, 0);
@@ -244,5 +265,11 @@ int main(int argc, char **argv)
 	omemd_notify("STOPPING=1");
 	status = manager_failed(manager) ? 1 : 0;
 	manager_stop(manager);
+	g_free(cmdline.config_path);
+	g_free(cmdline.log_level);
+	g_free(cmdline.run_dir);
+	g_free(cmdline.connect);
+	g_free(cmdline.budget);
+	g_free(cmdline.domains);
 	return status;
 }

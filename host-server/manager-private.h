@@ -16,7 +16,11 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "admission.h"
+#include "arbiter.h"
 #include "manager.h"
+#include "metrics-server.h"
+#include "metrics.h"
 #include "omemd-config.h"
 #include "policy.h"
 #include "session.h"
@@ -32,6 +36,16 @@
 /* How often the main thread looks at stalled unplugs, pending ejects and
  * HELLO deadlines: events do the rest, 1 s is only the fallback. */
 #define MANAGER_TICK_MS 1000
+
+/* libvirt keepalive: a libvirtd that answers nothing for 5 s x 3 counts
+ * as lost, like one that closed the socket. */
+#define MANAGER_KEEPALIVE_INTERVAL_S 5
+#define MANAGER_KEEPALIVE_COUNT 3
+
+/* Reconnecting to a lost libvirtd: first after 0.5 s, doubling up to
+ * 30 s (a restart takes a second or two; an upgrade may take longer). */
+#define MANAGER_RECONNECT_MIN_MS 500
+#define MANAGER_RECONNECT_MAX_MS 30000
 
 /* Where a VM's transport device stands. */
 typedef enum {
@@ -58,6 +72,13 @@ struct _Manager {
 	gint event_thread_quit;          /* atomic */
 	int callback_lifecycle, callback_reboot, callback_device_removed;
 	int callback_size, callback_contract;
+	/* reconnecting after libvirtd went away (conn is NULL meanwhile) */
+	guint reconnect_source;          /* the next attempt */
+	bool reconnecting;               /* an attempt runs in a worker */
+	unsigned reconnect_attempt;      /* attempts since the loss */
+	int64_t disconnected_ms;
+	uint64_t reconnects;             /* successful reconnects, for metrics */
+	uint64_t reloads_ok, reloads_failed; /* SIGHUP outcomes, for metrics */
 
 	/* transport thread */
 	GThread *transport_thread;
@@ -68,16 +89,30 @@ struct _Manager {
 	GHashTable *vms;
 	uint64_t next_transport_id;
 
-	/* budget (beyond boot RAM; see policy.h) */
-	uint64_t budget_bytes;
+	/* the arbiter (arbiter.h) and what it is fed */
+	Arbiter *arbiter;
+	GHashTable *vms_by_id;           /* Vm id -> Vm (not owned: vms owns) */
+	uint64_t next_vm_id;
+	uint64_t budget_bytes;           /* what the arbiter was given */
+	uint64_t host_total_bytes;       /* MemTotal, for the auto budget */
+	ArbiterHost host;                /* last /proc/meminfo + PSI sample */
 
 	uid_t qemu_uid;
 	char *vm_dir;                    /* RUN_DIR/vm */
 	char *pid_path;                  /* RUN_DIR/omemd.pid */
 
+	/* /metrics */
+	MetricsRegistry *metrics;
+	MetricsServer *metrics_server;
+
 	/* status socket */
 	GSocketService *status_service;
 	char *status_path;
+
+	/* admission socket */
+	GSocketService *admission_service;
+	char *admission_path;            /* RUN_DIR/admission.sock */
+	GPtrArray *admission_clients;    /* exchanges in flight (not owned: each frees itself) */
 
 	guint tick_source;
 };
@@ -85,12 +120,17 @@ struct _Manager {
 struct _Vm {
 	int refs;                        /* main thread only (GTask holds one) */
 	Manager *manager;
+	uint64_t id;                     /* the arbiter's name for it */
 	char *uuid;
 	char *name;
 	virDomainPtr domain;
 	bool gone;                       /* removed from the registry: async ends are ignored */
 
 	PolicyVm policy;                 /* contract + requested/plugged */
+	uint32_t shares;                 /* contract shares */
+	bool drain;                      /* contract: drain to min for maintenance */
+	ArbiterReport report;            /* the guest's last figures (STATS + SURPLUS) */
+	bool in_arbiter;                 /* added to the arbiter */
 	GHashTable *plugged_by_alias;    /* alias -> plugged bytes (guint64 *), from events */
 	StatusVm status;
 
@@ -106,6 +146,8 @@ struct _Vm {
 	int64_t hello_deadline_ms;       /* 0: not waiting for HELLO */
 	bool held_at_min;                /* no HELLO: holding min */
 	bool frozen_by_omemd;            /* eject timed out: size left alone */
+	int64_t plug_started_us;         /* a grant raised requested: when (0: none) */
+	uint64_t plug_target_bytes;      /* ... to this requested size */
 	PolicyUnplug unplug;
 	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
 };
@@ -120,8 +162,14 @@ char *manager_size(uint64_t bytes);
 /* The policy config from the omemd config. */
 void manager_policy_config(const Manager *manager, PolicyConfig *ret_config);
 
-/* Budget not charged to any VM (0 when over-committed). */
+/* The arbiter's config from the omemd config and the budget. */
+void manager_arbiter_config(const Manager *manager, ArbiterConfig *ret_config);
+
+/* What a grant may take now (the arbiter's pool). */
 uint64_t manager_budget_left(const Manager *manager);
+
+/* The VM the arbiter calls @id, or NULL. */
+Vm *manager_vm_lookup(Manager *manager, uint64_t id);
 
 Vm *vm_ref(Vm *vm);
 void vm_unref(Vm *vm);
@@ -130,6 +178,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Vm, vm_unref)
 /* manager-vm.c: a VM found running (scan or start event); NULL when it is
  * not an omem domain or its contract is unusable (logged). */
 Vm *manager_vm_discover(Manager *manager, virDomainPtr domain);
+/* manager-vm.c: libvirtd came back: take the new connection's @domain
+ * and read devices and contract again. */
+void manager_vm_reattach(Vm *vm, virDomainPtr domain);
 /* manager-vm.c: libvirt events, already on the main thread. */
 void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes);
 void manager_vm_on_contract_change(Vm *vm);
@@ -139,8 +190,15 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event);
 /* manager-vm.c: the 1 s tick: HELLO deadline, stalled unplugs, the next
  * shrink step if a size event was missed. */
 void manager_vm_tick(Vm *vm, int64_t now_ms);
-/* manager-vm.c: bring requested inside [min, cap] (at discovery). */
+/* manager-vm.c: hand the VM to the arbiter and bring requested inside
+ * [min, cap] (at discovery). */
 void manager_vm_apply_contract(Vm *vm);
+/* manager-vm.c: tell the arbiter the VM's sizes as omemd knows them. */
+void manager_vm_sync_arbiter(Vm *vm);
+/* manager-vm.c: carry out what the arbiter decided for other VMs. */
+void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *cause);
+/* manager-vm.c: the VM leaves the arbiter (stopped, crashed, destroyed). */
+void manager_vm_forget(Vm *vm);
 /* manager-vm.c: publish the WELCOME figures to the transport. */
 void manager_vm_publish_contract(Vm *vm);
 
@@ -153,8 +211,23 @@ void manager_link_check_eject(Vm *vm, int64_t now_ms);
 /* manager-link.c: hand the transport to the transport thread to be freed. */
 void manager_link_release(Vm *vm);
 
+/* manager-vm.c: refresh the arbiter's figures in the VM's status record. */
+void manager_vm_update_status(Vm *vm);
+
 /* manager-status.c */
+void manager_status_snapshot(Manager *manager, StatusHost *ret_host, GPtrArray *ret_vms);
+/* manager-status.c: serve /metrics on [metrics] listen (a failure is
+ * logged, not fatal). */
+void manager_metrics_start(Manager *manager);
 bool manager_status_start(Manager *manager, GError **error);
 void manager_status_stop(Manager *manager);
+
+/* manager-admission.c: the admission socket for libvirt's qemu hook
+ * (docs/admission.md); stop also frees what start set up. */
+bool manager_admission_start(Manager *manager, GError **error);
+void manager_admission_stop(Manager *manager);
+/* manager-vm.c: whether the budget covers @request's contract min; a
+ * refusal's *ret_message (g_free, may stay NULL) gives the numbers. */
+bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message);
 
 #endif /* OMEM_MANAGER_PRIVATE_H */

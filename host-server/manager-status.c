@@ -78,34 +78,50 @@ static gint manager_status_by_name(gconstpointer a, gconstpointer b)
 	return g_strcmp0((*x)->name, (*y)->name);
 }
 
-/* The whole document, from the main thread's state. */
-static char *manager_status_document(Manager *manager, gsize *ret_length)
+/* The host record and the VMs' records (sorted by name; borrowed from
+ * the VMs), as the status document and /metrics show them. */
+void manager_status_snapshot(Manager *manager, StatusHost *ret_host, GPtrArray *ret_vms)
 {
-	g_autoptr(GPtrArray) vms = g_ptr_array_new();
 	GHashTableIter iter;
 	gpointer value;
-	uint64_t committed = 0;
-	StatusHost host = {
+	ArbiterStats stats;
+
+	arbiter_get_stats(manager->arbiter, &stats);
+	*ret_host = (StatusHost){
 		.pid = (int)getpid(),
 		.version = PACKAGE_VERSION,
 		.started_unix_ms = manager->started_unix_ms,
 		.generated_unix_ms = manager_unix_ms(),
 		.has_host = true,
+		/* Both count boot RAM and QEMU's overhead in (docs/status.md). */
+		.budget_bytes = stats.budget_bytes,
+		.committed_bytes = stats.committed_bytes,
+		.has_arbiter = true,
+		.reserved_bytes = stats.reserved_bytes,
+		.pool_bytes = stats.pool_bytes,
+		.held_bytes = stats.held_bytes,
+		.host_short = stats.host_short,
+		.host_known = manager->host.known,
+		.mem_available_bytes = manager->host.mem_available_bytes,
+		.psi_some_avg10 = manager->host.psi_some_avg10,
 	};
-
 	g_hash_table_iter_init(&iter, manager->vms);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Vm *vm = value;
 
-		/* docs/status.md counts boot RAM in: budget and committed
-		 * are what the VMs may hold in all. */
-		host.budget_bytes += vm->policy.boot_bytes;
-		committed += vm->policy.boot_bytes + policy_charge(&vm->policy);
-		g_ptr_array_add(vms, &vm->status);
+		manager_vm_update_status(vm);
+		g_ptr_array_add(ret_vms, &vm->status);
 	}
-	host.budget_bytes += manager->budget_bytes;
-	host.committed_bytes = committed;
-	g_ptr_array_sort(vms, manager_status_by_name);
+	g_ptr_array_sort(ret_vms, manager_status_by_name);
+}
+
+/* The whole document, from the main thread's state. */
+static char *manager_status_document(Manager *manager, gsize *ret_length)
+{
+	g_autoptr(GPtrArray) vms = g_ptr_array_new();
+	StatusHost host;
+
+	manager_status_snapshot(manager, &host, vms);
 	return status_json_format(&host, (const StatusVm *const *)vms->pdata, vms->len, ret_length);
 }
 
@@ -181,4 +197,35 @@ void manager_status_stop(Manager *manager)
 	g_socket_listener_close(G_SOCKET_LISTENER(manager->status_service));
 	g_clear_object(&manager->status_service);
 	g_unlink(manager->status_path);
+}
+
+/* ------------------------------------------------------------ /metrics */
+
+static char *manager_metrics_render(gpointer data, gsize *ret_length)
+{
+	Manager *manager = data;
+	g_autoptr(GPtrArray) vms = g_ptr_array_new();
+	StatusHost host;
+
+	manager_status_snapshot(manager, &host, vms);
+	return metrics_format(manager->metrics, &host, (const StatusVm *const *)vms->pdata, vms->len,
+			      ret_length);
+}
+
+void manager_metrics_start(Manager *manager)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!g_strcmp0(manager->config.metrics_listen, "off"))
+		return;
+	manager->metrics_server = metrics_server_new(manager->config.metrics_listen,
+						     manager_metrics_render, manager, &error);
+	/* Metrics are for people and dashboards; memory management does
+	 * not depend on them, so a taken port is not a reason to stop. */
+	if (!manager->metrics_server)
+		omemd_log(OMEMD_LOG_WARNING, "metrics: cannot listen on %s: %s; running without /metrics",
+			  manager->config.metrics_listen, error->message);
+	else
+		omemd_log(OMEMD_LOG_INFO, "metrics: GET /metrics on %s (port %u)", manager->config.metrics_listen,
+			  metrics_server_get_port(manager->metrics_server));
 }

@@ -15,6 +15,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "admission.h"
 #include "manager-private.h"
 #include "omem-virt-internal.h"
 #include "omemd-log.h"
@@ -37,6 +38,8 @@ static const char *manager_deny_name(uint32_t reason)
 	}
 	return "?";
 }
+
+static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause);
 
 /* Read the live XML's virtio-mem devices into the VM (requested, plugged
  * per alias, block).  Returns 0 or -1 with the reason logged. */
@@ -79,6 +82,29 @@ static int manager_vm_read_devices(Vm *vm)
 	return 0;
 }
 
+/* The devices' requested size in the live XML, summed; false when it
+ * cannot be read (logged at debug: the caller just skips a check). */
+static bool manager_vm_read_requested(Vm *vm, uint64_t *ret_requested)
+{
+	g_autofree char *xml = virDomainGetXMLDesc(vm->domain, 0);
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+	uint64_t requested = 0;
+
+	if (!xml) {
+		omemd_log(OMEMD_LOG_DEBUG, "vm %s: cannot read its live XML: %s", vm->name,
+			  virGetLastErrorMessage());
+		return false;
+	}
+	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
+	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0 || memory->devices->len == 0)
+		return false;
+	for (guint i = 0; i < memory->devices->len; i++)
+		requested += ((const OmemVirtioMemDevice *)g_ptr_array_index(memory->devices, i))->requested_bytes;
+	*ret_requested = requested;
+	return true;
+}
+
 /* Copy a validated contract into the VM's policy view and status. */
 static void manager_vm_take_contract(Vm *vm, const OmemContract *contract)
 {
@@ -87,7 +113,9 @@ static void manager_vm_take_contract(Vm *vm, const OmemContract *contract)
 	vm->policy.cap_bytes = omem_contract_get_cap(contract);
 	vm->policy.max_bytes = omem_contract_get_max(contract);
 	vm->policy.buffer_percent = omem_contract_get_buffer_percent(contract);
-	vm->policy.frozen = omem_contract_get_frozen(contract);
+	vm->policy.frozen = omem_contract_get_frozen(contract) || vm->frozen_by_omemd;
+	vm->shares = omem_contract_get_shares(contract);
+	vm->drain = omem_contract_get_drain(contract);
 	vm->status.has_contract = true;
 	vm->status.boot_bytes = vm->policy.boot_bytes;
 	vm->status.min_bytes = vm->policy.min_bytes;
@@ -96,6 +124,7 @@ static void manager_vm_take_contract(Vm *vm, const OmemContract *contract)
 	vm->status.shares = omem_contract_get_shares(contract);
 	vm->status.buffer_percent = vm->policy.buffer_percent;
 	vm->status.frozen = vm->policy.frozen;
+	vm->status.drain = vm->drain;
 }
 
 void manager_vm_publish_contract(Vm *vm)
@@ -112,6 +141,199 @@ void manager_vm_publish_contract(Vm *vm)
 
 	if (vm->transport)
 		transport_set_contract(vm->transport, &contract);
+}
+
+/* ------------------------------------------------------- the arbiter */
+
+static void manager_vm_arbiter_contract(const Vm *vm, ArbiterContract *ret_contract)
+{
+	*ret_contract = (ArbiterContract){
+		.boot_bytes = vm->policy.boot_bytes,
+		.min_bytes = vm->policy.min_bytes,
+		.cap_bytes = vm->policy.cap_bytes,
+		.max_bytes = vm->policy.max_bytes,
+		.block_bytes = vm->policy.block_bytes,
+		.shares = vm->shares,
+		.buffer_percent = vm->policy.buffer_percent,
+		.frozen = vm->policy.frozen,
+		.drain = vm->drain,
+	};
+}
+
+void manager_vm_sync_arbiter(Vm *vm)
+{
+	if (vm->in_arbiter)
+		arbiter_vm_set_sizes(vm->manager->arbiter, vm->id, vm->policy.requested_bytes,
+				     vm->policy.plugged_bytes, manager_now_ms());
+}
+
+/* A contract read from libvirt goes to the arbiter; what it decides
+ * (down to a lowered cap, up to a raised min, drain steps) follows. */
+static void manager_vm_contract_to_arbiter(Vm *vm)
+{
+	ArbiterContract contract;
+	ArbiterOps ops = { 0 };
+
+	if (!vm->in_arbiter)
+		return;
+	manager_vm_arbiter_contract(vm, &contract);
+	if (arbiter_vm_set_contract(vm->manager->arbiter, vm->id, &contract, manager_now_ms(), &ops) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: the arbiter refused the new contract", vm->name);
+		return;
+	}
+	manager_apply_ops(vm->manager, &ops, "contract");
+}
+
+/* The block an admission assumes: virtio-mem's usual 2 MiB (the domain
+ * XML the hook sends has it, but min is rounded to it only by a few MiB
+ * at most; the real block applies when the VM joins). */
+#define MANAGER_ADMISSION_BLOCK (2ull * 1024 * 1024)
+
+bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message)
+{
+	ArbiterContract contract = {
+		.boot_bytes = request->boot_bytes,
+		.min_bytes = request->min_bytes,
+		.cap_bytes = request->cap_bytes,
+		.max_bytes = request->max_bytes,
+		.block_bytes = MANAGER_ADMISSION_BLOCK,
+	};
+	ArbiterAdmitResult result;
+	g_autofree char *needed = NULL, *budget = NULL, *committed = NULL, *reserved = NULL;
+	g_autofree char *free_text = NULL, *min = NULL;
+	uint64_t used;
+
+	if (!g_pattern_match_simple(manager->config.domains, request->name)) {
+		*ret_message = g_strdup_printf("%s is not managed by this omemd ([daemon] domains = %s)",
+					       request->name, manager->config.domains);
+		return true;
+	}
+	if (arbiter_admit(manager->arbiter, request->uuid, &contract, manager_now_ms(), &result) < 0) {
+		*ret_message = g_strdup_printf("%s: its contract makes no sense (boot, min, cap, max)",
+					       request->name);
+		return false;
+	}
+	needed = manager_size(result.needed_bytes);
+	budget = manager_size(result.budget_bytes);
+	committed = manager_size(result.committed_bytes);
+	reserved = manager_size(result.reserved_bytes);
+	min = manager_size(request->min_bytes);
+	used = result.committed_bytes + result.reserved_bytes;
+	free_text = manager_size(result.budget_bytes > used ? result.budget_bytes - used : 0);
+	*ret_message = g_strdup_printf("%s needs %s (min %s + QEMU overhead); %s free of the %s budget (%s committed to running VMs, %s reserved for starting ones)",
+				       request->name, needed, min, free_text, budget, committed, reserved);
+	return result.admitted;
+}
+
+void manager_vm_update_status(Vm *vm)
+{
+	ArbiterVmStatus status;
+
+	if (!vm->in_arbiter ||
+	    arbiter_vm_get_status(vm->manager->arbiter, vm->id, &status) < 0)
+		return;
+	vm->status.has_arbiter = true;
+	vm->status.charge_bytes = status.charge_bytes;
+	vm->status.fair_share_bytes = status.fair_share_bytes;
+	vm->status.claim = status.claim;
+	vm->status.waiting = status.waiting;
+	vm->status.waiting_bytes = status.waiting_bytes;
+	vm->status.reclaim_pending = status.reclaim_pending;
+	vm->status.reclaim_target_bytes = status.reclaim_target_bytes;
+}
+
+void manager_vm_forget(Vm *vm)
+{
+	if (!vm->in_arbiter)
+		return;
+	arbiter_vm_remove(vm->manager->arbiter, vm->id);
+	vm->in_arbiter = false;
+	g_hash_table_remove(vm->manager->vms_by_id, &vm->id);
+}
+
+/* The guest's figures, for its claim (idle tax) and what a reclaim may
+ * take.  STATS brings free and total every second; SURPLUS the reclaim
+ * curve (free, clean cache, unpluggable) every ~10 s when it has plenty. */
+static void manager_vm_report(Vm *vm)
+{
+	vm->report.at_ms = manager_now_ms();
+	if (vm->in_arbiter)
+		arbiter_vm_set_report(vm->manager->arbiter, vm->id, &vm->report);
+}
+
+/* RECLAIM to the guest: free @bytes; it answers with SURPLUS.  The
+ * deadline is when the arbiter starts lowering requested. */
+typedef struct {
+	Transport *transport;
+	uint32_t epoch;
+	struct rpc_msg msg;
+} ManagerMessage;
+
+static gboolean manager_vm_send_message(gpointer data)
+{
+	ManagerMessage *message = data;
+
+	transport_send_message(message->transport, message->epoch, &message->msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void manager_vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why)
+{
+	ManagerMessage *message;
+	g_autofree char *size = manager_size(bytes);
+	g_autofree char *reason = g_strdup_printf("RECLAIM %s: %s", size, why);
+
+	status_vm_add_decision(&vm->status, manager_unix_ms(), "reclaim", vm->policy.requested_bytes,
+			       reason);
+	if (!vm->session_open || !vm->transport) {
+		omemd_log(OMEMD_LOG_INFO, "vm %s: RECLAIM %s (%s) not sent: no open session", vm->name, size, why);
+		return;
+	}
+	omemd_log(OMEMD_LOG_INFO, "vm %s: RECLAIM %s (%s)", vm->name, size, why);
+	metrics_count_reclaim(vm->manager->metrics);
+	message = g_new0(ManagerMessage, 1);
+	message->transport = vm->transport;
+	message->epoch = vm->session_epoch;
+	message->msg.type = OMEM_RPC_RECLAIM;
+	message->msg.u.reclaim.bytes = bytes;
+	message->msg.u.reclaim.deadline_ms = vm->manager->config.retry_reclaim_ms;
+	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
+				   manager_vm_send_message, message, g_free);
+}
+
+void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *cause)
+{
+	for (unsigned i = 0; i < ops->count; i++) {
+		const ArbiterOp *op = &ops->op[i];
+		Vm *vm = manager_vm_lookup(manager, op->vm_id);
+		PolicyResizeResult result;
+		g_autofree char *why = NULL;
+
+		if (!vm || vm->gone)
+			continue;
+		switch (op->kind) {
+		case ARBITER_OP_RECLAIM:
+			manager_vm_send_reclaim(vm, op->bytes, op->why);
+			break;
+		case ARBITER_OP_RESIZE:
+			if (op->bytes == vm->policy.requested_bytes) {
+				manager_vm_sync_arbiter(vm);
+				break;
+			}
+			result = (PolicyResizeResult){
+				.action = op->bytes < vm->policy.requested_bytes ? POLICY_ACTION_SHRINK :
+					  POLICY_ACTION_GROW,
+				.requested_bytes = op->bytes,
+				.goal_bytes = op->bytes,
+				.why = op->why,
+			};
+			/* The arbiter's steps replace a SURPLUS's own. */
+			policy_shrink_goal_drop(&vm->shrink_goal);
+			why = g_strdup_printf("%s", cause);
+			manager_vm_resize(vm, &result, why);
+			break;
+		}
+	}
 }
 
 Vm *manager_vm_discover(Manager *manager, virDomainPtr domain)
@@ -182,11 +404,20 @@ static bool manager_vm_set_requested(Vm *vm, uint64_t requested_bytes)
 {
 	if (vm->manager->dry_run)
 		return true;
+	if (!vm->manager->conn) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot set the requested size while libvirtd is away",
+			  vm->name);
+		return false;
+	}
 	if (omem_domain_set_requested(vm->domain, requested_bytes) < 0) {
 		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
 			  vm->name, requested_bytes, omem_error_last_message());
+		metrics_count_libvirt_error(vm->manager->metrics);
 		return false;
 	}
+	if (requested_bytes != vm->policy.requested_bytes)
+		metrics_count_resize(vm->manager->metrics, requested_bytes > vm->policy.requested_bytes ?
+				     METRICS_RESIZE_GROW : METRICS_RESIZE_SHRINK);
 	vm->policy.requested_bytes = requested_bytes;
 	vm->status.requested_bytes = requested_bytes;
 	return true;
@@ -241,6 +472,8 @@ static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const ch
 		return;
 	manager_policy_config(vm->manager, &config);
 	ok = manager_vm_set_requested(vm, result->requested_bytes);
+	/* Whatever happened, the arbiter learns the size that holds. */
+	manager_vm_sync_arbiter(vm);
 	reason = g_strdup_printf("%s: %s", cause, result->why);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: %s -> %s requested %s (was %s)%s%s", vm->name, cause,
 		  result->action == POLICY_ACTION_SHRINK ? "SHRINK" : "GROW", to, from,
@@ -281,12 +514,13 @@ static void manager_vm_reply(Vm *vm, uint32_t epoch, uint32_t reply_to, const st
 				   manager_vm_send_reply, reply, g_free);
 }
 
-static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
+static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 {
 	Manager *manager = vm->manager;
 	const struct rpc_msg_demand *demand = &event->u.demand;
 	PolicyConfig config;
 	PolicyDemandResult result;
+	ArbiterOps ops = { 0 };
 	struct rpc_msg reply = { 0 };
 	g_autofree char *asked = manager_size(demand->bytes);
 	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
@@ -300,8 +534,8 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
 	vm->status.demand_bytes = total + demand->bytes * 100 / (100 + vm->policy.buffer_percent);
 
 	manager_policy_config(manager, &config);
-	if (policy_decide_demand(&config, &vm->policy, manager_budget_left(manager), demand->bytes,
-				 demand->urgency, &result) < 0) {
+	if (arbiter_demand(manager->arbiter, vm->id, demand->bytes, demand->urgency, manager_now_ms(),
+			   &result, &ops) < 0) {
 		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
 					       .deny_reason = OMEM_RPC_DENY_BUSY,
 					       .retry_after_ms = config.retry_busy_ms,
@@ -314,6 +548,8 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
 					       .retry_after_ms = config.retry_busy_ms,
 					       .requested_bytes = vm->policy.requested_bytes,
 					       .limited_by = "libvirt" };
+		/* The arbiter booked the grant: give it back. */
+		manager_vm_sync_arbiter(vm);
 	}
 	if (result.action == POLICY_ACTION_DEFER) {
 		reply.type = OMEM_RPC_DENY;
@@ -346,9 +582,25 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event)
 				 answer);
 	status_vm_add_decision(&vm->status, manager_unix_ms(), policy_action_name(result.action),
 			       result.requested_bytes, reason);
-	if (result.action != POLICY_ACTION_DEFER)
+	if (result.action != POLICY_ACTION_DEFER) {
 		vm->unplug.active = false; /* growing again: no unplug to follow */
+		if (vm->policy.requested_bytes > vm->policy.plugged_bytes && !manager->dry_run) {
+			vm->plug_started_us = g_get_monotonic_time();
+			vm->plug_target_bytes = vm->policy.requested_bytes;
+		}
+	}
 	manager_vm_reply(vm, event->epoch, event->seq, &reply);
+	metrics_count_grant(manager->metrics, result.action == POLICY_ACTION_GRANT ? METRICS_GRANT_FULL :
+			    result.action == POLICY_ACTION_PARTIAL_GRANT ? METRICS_GRANT_PARTIAL :
+			    METRICS_GRANT_DEFER);
+	if (result.action == POLICY_ACTION_DEFER && metrics_deny_reason_from_wire(result.deny_reason) >= 0)
+		metrics_count_denial(manager->metrics,
+				     (MetricsDenyReason)metrics_deny_reason_from_wire(result.deny_reason));
+	if (received_us > 0)
+		metrics_observe_decision(manager->metrics,
+					 (double)(g_get_monotonic_time() - received_us) / 1e6);
+	/* Memory for it comes from elsewhere (reclaim), after the answer. */
+	manager_apply_ops(manager, &ops, vm->name);
 }
 
 static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
@@ -369,6 +621,11 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 
 	vm->status.has_demand = true;
 	vm->status.demand_bytes = total > releasable ? total - releasable : 0;
+	vm->report.free_bytes = surplus.free_bytes;
+	vm->report.clean_cache_bytes = surplus.clean_cache_bytes;
+	vm->report.unpluggable_bytes = surplus.unpluggable_bytes;
+	vm->report.total_bytes = total;
+	manager_vm_report(vm);
 	manager_policy_config(vm->manager, &config);
 	if (policy_decide_surplus(&config, &vm->policy, &surplus, &result) < 0)
 		return;
@@ -458,6 +715,14 @@ static void manager_vm_on_stats(Vm *vm, const SessionEvent *event)
 		vm->status.has_demand = true;
 		vm->status.demand_bytes = host_total > vm->status.guest_available_bytes ?
 					  host_total - vm->status.guest_available_bytes : 0;
+		/* Free and total are fresh every second; the reclaim curve
+		 * comes with SURPLUS, and stays only as long as that is
+		 * recent (the arbiter ages the whole report). */
+		vm->report.free_bytes = vm->status.guest_free_bytes;
+		vm->report.total_bytes = vm->status.guest_total_bytes;
+		if (vm->report.unpluggable_bytes > vm->report.free_bytes + vm->report.clean_cache_bytes)
+			vm->report.unpluggable_bytes = vm->report.free_bytes + vm->report.clean_cache_bytes;
+		manager_vm_report(vm);
 	}
 }
 
@@ -509,7 +774,7 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 			  session->u.hello.guest_total_bytes >> 20, event->generation);
 		break;
 	case SESSION_EVENT_DEMAND:
-		manager_vm_on_demand(vm, session);
+		manager_vm_on_demand(vm, session, event->received_us);
 		break;
 	case SESSION_EVENT_SURPLUS:
 		manager_vm_on_surplus(vm, session);
@@ -530,10 +795,66 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 		vm->session_open = false;
 		manager_vm_set_session(vm, "cut-off");
 		status_vm_set_note(&vm->status, session->why);
+		/* session.c and transport.c word their reasons like this. */
+		metrics_count_cutoff(vm->manager->metrics,
+				     g_str_has_prefix(session->why, "flooding") ? METRICS_CUTOFF_FLOOD :
+				     g_str_has_prefix(session->why, "broke") ? METRICS_CUTOFF_RING :
+				     METRICS_CUTOFF_PROTOCOL);
 		break;
 	case SESSION_EVENT_NONE:
 		break;
 	}
+}
+
+/* Someone resized the device behind omemd's back (`virsh
+ * update-memory-device`): the requested size in libvirt is not the one
+ * omemd set.  An operator who does that means "this VM gets this much":
+ * omemd adopts it as the VM's cap (never below min, never above max),
+ * writes the cap into the contract metadata so that it survives an omemd
+ * restart and shows in virt-omem, and logs that it did.  Checked on every
+ * size event, which any resize causes. */
+static void manager_vm_check_foreign(Vm *vm)
+{
+	Manager *manager = vm->manager;
+	g_autoptr(OmemContract) contract = NULL;
+	uint64_t theirs, cap;
+	g_autofree char *theirs_text = NULL, *ours_text = NULL, *cap_text = NULL, *note = NULL;
+
+	if (manager->dry_run || !manager->conn || vm->frozen_by_omemd ||
+	    !manager_vm_read_requested(vm, &theirs) || theirs == vm->policy.requested_bytes)
+		return;
+	cap = vm->policy.boot_bytes + theirs;
+	cap = MAX(cap, vm->policy.min_bytes);
+	cap = MIN(cap, vm->policy.max_bytes);
+	theirs_text = manager_size(theirs);
+	ours_text = manager_size(vm->policy.requested_bytes);
+	cap_text = manager_size(cap);
+	omemd_log(OMEMD_LOG_WARNING, "vm %s: requested changed to %s outside omemd (omemd had set %s; virsh update-memory-device?); adopting cap %s",
+		  vm->name, theirs_text, ours_text, cap_text);
+	note = g_strdup_printf("requested set to %s outside omemd: adopted cap %s", theirs_text, cap_text);
+	status_vm_add_decision(&vm->status, manager_unix_ms(), "adopt", theirs, note);
+	vm->policy.requested_bytes = theirs;
+	vm->status.requested_bytes = theirs;
+	vm->unplug.active = false;
+	policy_shrink_goal_drop(&vm->shrink_goal);
+	manager_vm_sync_arbiter(vm);
+	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s", vm->name,
+			  omem_error_last_message());
+		return;
+	}
+	omem_contract_set_cap(contract, cap);
+	if (omem_contract_validate(contract) < 0 ||
+	    omem_contract_set(vm->domain, contract, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot write the adopted cap into the contract: %s",
+			  vm->name, omem_error_last_message());
+		return;
+	}
+	/* The metadata event follows; apply now so that decisions taken
+	 * before it arrives already see the new cap. */
+	manager_vm_take_contract(vm, contract);
+	manager_vm_sync_arbiter(vm);
+	manager_vm_publish_contract(vm);
 }
 
 void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
@@ -559,13 +880,19 @@ void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes
 	requested_text = manager_size(vm->policy.requested_bytes);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
 		  requested_text);
+	if (vm->plug_started_us && plugged >= vm->plug_target_bytes) {
+		metrics_observe_plug(vm->manager->metrics,
+				     (double)(g_get_monotonic_time() - vm->plug_started_us) / 1e6);
+		vm->plug_started_us = 0;
+	}
+	manager_vm_check_foreign(vm);
+	manager_vm_sync_arbiter(vm);
 	manager_vm_next_step(vm, manager_now_ms());
 }
 
 void manager_vm_on_contract_change(Vm *vm)
 {
 	g_autoptr(OmemContract) contract = NULL;
-	PolicyResizeResult result;
 	g_autofree char *min = NULL, *cap = NULL;
 
 	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0 ||
@@ -579,19 +906,60 @@ void manager_vm_on_contract_change(Vm *vm)
 	policy_shrink_goal_drop(&vm->shrink_goal); /* sized under the old contract */
 	min = manager_size(vm->policy.min_bytes);
 	cap = manager_size(vm->policy.cap_bytes);
-	omemd_log(OMEMD_LOG_INFO, "vm %s: contract changed: min %s, cap %s%s", vm->name, min, cap,
-		  vm->policy.frozen ? ", frozen" : "");
-	if (vm->frozen_by_omemd || policy_decide_contract(&vm->policy, &result) < 0)
-		return;
-	manager_vm_resize(vm, &result, "contract");
+	omemd_log(OMEMD_LOG_INFO, "vm %s: contract: min %s, cap %s, shares %u%s%s", vm->name, min, cap,
+		  vm->shares, vm->policy.frozen ? ", frozen" : "", vm->drain ? ", draining to min" : "");
+	manager_vm_contract_to_arbiter(vm);
 }
 
 void manager_vm_apply_contract(Vm *vm)
 {
-	PolicyResizeResult result;
+	Manager *manager = vm->manager;
+	ArbiterContract contract;
+	ArbiterOps ops = { 0 };
+	int r;
 
-	if (policy_decide_contract(&vm->policy, &result) == 0)
-		manager_vm_resize(vm, &result, "contract");
+	manager_vm_arbiter_contract(vm, &contract);
+	/* The UUID is the admission key: the hook's reservation for this
+	 * VM becomes its charge. */
+	r = arbiter_vm_add(manager->arbiter, vm->id, vm->uuid, &contract, vm->policy.requested_bytes,
+			   vm->policy.plugged_bytes, manager_now_ms());
+	if (r < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: the arbiter refused it (%s); its size is left alone",
+			  vm->name, g_strerror(-r));
+		return;
+	}
+	vm->in_arbiter = true;
+	if (arbiter_vm_reevaluate(manager->arbiter, vm->id, manager_now_ms(), &ops) == 0)
+		manager_apply_ops(manager, &ops, "contract");
+}
+
+void manager_vm_reattach(Vm *vm, virDomainPtr domain)
+{
+	uint64_t requested = vm->policy.requested_bytes;
+
+	virDomainRef(domain);
+	virDomainFree(vm->domain);
+	vm->domain = domain;
+	if (manager_vm_read_devices(vm) == 0 && requested != vm->policy.requested_bytes) {
+		g_autofree char *was = manager_size(requested);
+		g_autofree char *now = manager_size(vm->policy.requested_bytes);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: requested is %s after the reconnect (omemd had %s)",
+			  vm->name, now, was);
+	}
+	manager_vm_sync_arbiter(vm);
+	/* The contract may have changed unseen; this also brings requested
+	 * back inside it. */
+	manager_vm_on_contract_change(vm);
+	/* An attach that failed because libvirtd went away is tried again
+	 * (the transport itself kept serving). */
+	if (vm->link == VM_LINK_FAILED && !vm->frozen_by_omemd && !vm->manager->dry_run) {
+		omemd_log(OMEMD_LOG_INFO, "vm %s: trying the transport device again", vm->name);
+		manager_link_release(vm);
+		g_clear_pointer(&vm->socket_path, g_free);
+		status_vm_set_note(&vm->status, NULL);
+		manager_link_start(vm);
+	}
 }
 
 void manager_vm_on_reboot(Vm *vm)
@@ -604,6 +972,16 @@ void manager_vm_on_reboot(Vm *vm)
 	manager_vm_set_session(vm, vm->link == VM_LINK_ATTACHED ? "connecting" : "none");
 	if (!vm->frozen_by_omemd)
 		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
+	/* The requested size persisted through the reboot (same QEMU):
+	 * nothing is reset, but what the guest said before is stale. */
+	memset(&vm->report, 0, sizeof(vm->report));
+	manager_vm_sync_arbiter(vm);
+	if (vm->in_arbiter) {
+		ArbiterOps ops = { 0 };
+
+		if (arbiter_vm_reevaluate(vm->manager->arbiter, vm->id, manager_now_ms(), &ops) == 0)
+			manager_apply_ops(vm->manager, &ops, "reboot");
+	}
 }
 
 /* No HELLO in time: the guest has no module (or it is broken), so nobody

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <libvirt/virterror.h>
 
+#include "host-info.h"
 #include "manager-private.h"
 #include "omem-virt.h"
 #include "omemd-log.h"
@@ -67,16 +68,71 @@ void manager_policy_config(const Manager *manager, PolicyConfig *ret_config)
 	};
 }
 
+void manager_arbiter_config(const Manager *manager, ArbiterConfig *ret_config)
+{
+	const OmemdConfig *config = &manager->config;
+
+	arbiter_config_init(ret_config);
+	manager_policy_config(manager, &ret_config->policy);
+	ret_config->budget_bytes = manager->budget_bytes;
+	ret_config->vm_overhead_bytes = config->vm_overhead_bytes;
+	ret_config->idle_tax_percent = config->idle_tax_percent;
+	ret_config->host_low_bytes = config->host_low_bytes;
+	ret_config->psi_limit = config->psi_limit_percent * 100;
+	ret_config->report_ttl_ms = config->report_ttl_ms;
+	ret_config->retry_reclaim_ms = config->retry_reclaim_ms;
+	ret_config->admission_ttl_ms = config->admission_ttl_ms;
+}
+
 uint64_t manager_budget_left(const Manager *manager)
 {
-	GHashTableIter iter;
-	gpointer value;
-	uint64_t charged = 0;
+	ArbiterStats stats;
 
-	g_hash_table_iter_init(&iter, manager->vms);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
-		charged += policy_charge(&((Vm *)value)->policy);
-	return manager->budget_bytes > charged ? manager->budget_bytes - charged : 0;
+	arbiter_get_stats(manager->arbiter, &stats);
+	return stats.pool_bytes;
+}
+
+Vm *manager_vm_lookup(Manager *manager, uint64_t id)
+{
+	return g_hash_table_lookup(manager->vms_by_id, &id);
+}
+
+/* Sample /proc/meminfo and PSI for the arbiter (every tick). */
+static void manager_sample_host(Manager *manager)
+{
+	g_autoptr(GError) error = NULL;
+	HostInfo info;
+
+	if (!host_info_read(&info, &error)) {
+		if (manager->host.known)
+			omemd_log(OMEMD_LOG_WARNING, "cannot read the host's memory state: %s; host pressure ignored",
+				  error->message);
+		manager->host.known = false;
+	} else {
+		manager->host_total_bytes = info.meminfo.total_bytes;
+		manager->host = (ArbiterHost){
+			.mem_available_bytes = info.meminfo.available_bytes,
+			.psi_some_avg10 = info.psi_known ? info.psi.some.avg10 : 0,
+			.known = true,
+		};
+	}
+	if (manager->arbiter)
+		arbiter_set_host(manager->arbiter, &manager->host);
+}
+
+/* The budget: configured, or (MemTotal - reserve) x overcommit. */
+static uint64_t manager_compute_budget(const Manager *manager)
+{
+	const OmemdConfig *config = &manager->config;
+	uint64_t usable;
+
+	if (!config->budget_auto)
+		return config->budget_bytes;
+	usable = manager->host_total_bytes > config->reserve_bytes ?
+		 manager->host_total_bytes - config->reserve_bytes : 0;
+	if (usable > UINT64_MAX / 1000)
+		return usable;
+	return usable * config->overcommit_percent / 100;
 }
 
 Vm *vm_ref(Vm *vm)
@@ -111,6 +167,7 @@ static void manager_vm_remove(Manager *manager, Vm *vm, const char *why)
 	omemd_log(OMEMD_LOG_INFO, "vm %s: %s; no longer managed (it held %s requested)", vm->name, why,
 		  requested);
 	vm->gone = true;
+	manager_vm_forget(vm);
 	manager_link_release(vm);
 	g_hash_table_remove(manager->vms, vm->uuid);
 }
@@ -125,7 +182,9 @@ static void manager_add_domain(Manager *manager, virDomainPtr domain)
 	vm = manager_vm_discover(manager, domain);
 	if (!vm)
 		return;
+	vm->id = ++manager->next_vm_id;
 	g_hash_table_insert(manager->vms, vm->uuid, vm);
+	g_hash_table_insert(manager->vms_by_id, &vm->id, vm);
 	/* A cap lowered or a min raised while omemd was away applies now. */
 	manager_vm_apply_contract(vm);
 	manager_link_start(vm);
@@ -160,6 +219,8 @@ static void libvirt_event_free(gpointer data)
 	g_free(event);
 }
 
+static void manager_on_connection_lost(Manager *manager);
+
 static gboolean manager_on_libvirt_event(gpointer data)
 {
 	LibvirtEvent *event = data;
@@ -169,11 +230,8 @@ static gboolean manager_on_libvirt_event(gpointer data)
 	if (manager->stopped)
 		return G_SOURCE_REMOVE;
 	if (event->type == LIBVIRT_EVENT_CLOSED) {
-		omemd_log(OMEMD_LOG_ERROR, "lost the connection to libvirtd (%s); exiting so that the service manager restarts omemd",
-			  manager->config.connect);
-		manager->failed = true;
-		if (manager->loop)
-			g_main_loop_quit(manager->loop);
+		if (manager->conn)
+			manager_on_connection_lost(manager);
 		return G_SOURCE_REMOVE;
 	}
 	vm = g_hash_table_lookup(manager->vms, event->uuid);
@@ -332,15 +390,12 @@ Manager *manager_new(const OmemdConfig *config, bool dry_run, GError **error)
 {
 	Manager *manager = g_new0(Manager, 1);
 
-	manager->config = *config;
-	manager->config.qemu_user = g_strdup(config->qemu_user);
-	manager->config.status_group = g_strdup(config->status_group);
-	manager->config.run_dir = g_strdup(config->run_dir);
-	manager->config.connect = g_strdup(config->connect);
-	manager->config.domains = g_strdup(config->domains);
+	omemd_config_copy(&manager->config, config);
 	manager->dry_run = dry_run;
 	manager->main_context = g_main_context_ref(g_main_context_default());
 	manager->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_unref);
+	manager->vms_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	manager->metrics = metrics_registry_new();
 	manager->callback_lifecycle = manager->callback_reboot = -1;
 	manager->callback_device_removed = manager->callback_size = manager->callback_contract = -1;
 	manager->vm_dir = g_build_filename(config->run_dir, "vm", NULL);
@@ -357,21 +412,6 @@ void manager_set_loop(Manager *manager, GMainLoop *loop)
 bool manager_failed(Manager *manager)
 {
 	return manager->failed;
-}
-
-/* MemAvailable from /proc/meminfo, in bytes; 0 if unreadable. */
-static uint64_t manager_mem_available(void)
-{
-	g_autofree char *text = NULL;
-	const char *line;
-	uint64_t kib = 0;
-
-	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL))
-		return 0;
-	line = strstr(text, "MemAvailable:");
-	if (line && sscanf(line, "MemAvailable: %" G_GUINT64_FORMAT " kB", &kib) == 1)
-		return kib * 1024;
-	return 0;
 }
 
 /* The run dir and its vm/ folder: root's, 0755 (QEMU must traverse them to
@@ -391,21 +431,13 @@ static bool manager_make_dirs(Manager *manager, GError **error)
 	return true;
 }
 
-static bool manager_connect(Manager *manager, GError **error)
+/* Register omemd's callbacks on manager->conn (at start and after each
+ * reconnect); keepalive makes a hung libvirtd look like a lost one. */
+static bool manager_register_events(Manager *manager, GError **error)
 {
-	if (virEventRegisterDefaultImpl() < 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot set up libvirt's event loop: %s",
-			    virGetLastErrorMessage());
-		return false;
-	}
-	manager->event_thread = g_thread_new("omemd-libvirt", manager_event_thread, manager);
-	manager->conn = virConnectOpen(manager->config.connect);
-	if (!manager->conn) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-			    "cannot connect to libvirt at %s: %s; is libvirtd running (ci/libvirtd start)?",
-			    manager->config.connect, virGetLastErrorMessage());
-		return false;
-	}
+	if (virConnectSetKeepAlive(manager->conn, MANAGER_KEEPALIVE_INTERVAL_S,
+				   MANAGER_KEEPALIVE_COUNT) < 0)
+		omemd_log(OMEMD_LOG_DEBUG, "libvirt keepalive not available: %s", virGetLastErrorMessage());
 	virConnectRegisterCloseCallback(manager->conn, manager_cb_closed, manager, NULL);
 	manager->callback_lifecycle = virConnectDomainEventRegisterAny(
 		manager->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -433,6 +465,185 @@ static bool manager_connect(Manager *manager, GError **error)
 	return true;
 }
 
+/* Drop the callbacks and the connection (stop, or a lost libvirtd: the
+ * calls then fail quietly, which is fine). */
+static void manager_disconnect(Manager *manager)
+{
+	int *ids[] = { &manager->callback_lifecycle, &manager->callback_reboot,
+		       &manager->callback_device_removed, &manager->callback_size,
+		       &manager->callback_contract };
+
+	if (!manager->conn)
+		return;
+	for (unsigned i = 0; i < G_N_ELEMENTS(ids); i++) {
+		if (*ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(manager->conn, *ids[i]);
+		*ids[i] = -1;
+	}
+	virConnectUnregisterCloseCallback(manager->conn, manager_cb_closed);
+	virConnectClose(manager->conn);
+	manager->conn = NULL;
+	virResetLastError();
+}
+
+static bool manager_connect(Manager *manager, GError **error)
+{
+	if (virEventRegisterDefaultImpl() < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot set up libvirt's event loop: %s",
+			    virGetLastErrorMessage());
+		return false;
+	}
+	manager->event_thread = g_thread_new("omemd-libvirt", manager_event_thread, manager);
+	manager->conn = virConnectOpen(manager->config.connect);
+	if (!manager->conn) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot connect to libvirt at %s: %s; is libvirtd running (ci/libvirtd start)?",
+			    manager->config.connect, virGetLastErrorMessage());
+		return false;
+	}
+	return manager_register_events(manager, error);
+}
+
+/* ---------------------------------------------------------- reconnect */
+
+/* After libvirtd came back: every VM gets a fresh domain handle, its
+ * devices and contract are read again (anything may have changed while
+ * nobody listened), VMs that stopped meanwhile leave, new ones join. */
+static void manager_resync(Manager *manager)
+{
+	virDomainPtr *domains = NULL;
+	g_autoptr(GHashTable) running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_unref);
+	GHashTableIter iter;
+	gpointer value;
+	int count;
+
+	count = virConnectListAllDomains(manager->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (count < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "after reconnecting: cannot list the running domains: %s",
+			  virGetLastErrorMessage());
+		return;
+	}
+	for (int i = 0; i < count; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+
+		if (virDomainGetUUIDString(domains[i], uuid) == 0)
+			g_hash_table_insert(running, g_strdup(uuid), domains[i]);
+	}
+	g_hash_table_iter_init(&iter, manager->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(vms, vm_ref(value));
+	for (guint i = 0; i < vms->len; i++) {
+		Vm *vm = g_ptr_array_index(vms, i);
+		virDomainPtr domain = g_hash_table_lookup(running, vm->uuid);
+
+		if (vm->gone)
+			continue;
+		if (!domain) {
+			manager_vm_remove(manager, vm, "stopped while libvirtd was away");
+			continue;
+		}
+		manager_vm_reattach(vm, domain);
+	}
+	for (int i = 0; i < count; i++) {
+		manager_add_domain(manager, domains[i]);
+		virDomainFree(domains[i]);
+	}
+	free(domains);
+}
+
+static void manager_reconnect_schedule(Manager *manager);
+
+static void manager_conn_close(gpointer conn)
+{
+	virConnectClose(conn);
+}
+
+static void manager_reconnect_run(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	Manager *manager = data;
+	virConnectPtr conn = virConnectOpen(manager->config.connect);
+
+	if (!conn) {
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+					virGetLastErrorMessage());
+		return;
+	}
+	g_task_return_pointer(task, conn, manager_conn_close);
+}
+
+static void manager_reconnect_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	Manager *manager = data;
+	g_autoptr(GError) error = NULL;
+	virConnectPtr conn = g_task_propagate_pointer(G_TASK(result), &error);
+
+	manager->reconnecting = false;
+	if (manager->stopped) {
+		if (conn)
+			virConnectClose(conn);
+		return;
+	}
+	if (!conn) {
+		omemd_log(manager->reconnect_attempt == 1 ? OMEMD_LOG_WARNING : OMEMD_LOG_DEBUG,
+			  "libvirt at %s: reconnect attempt %u failed: %s", manager->config.connect,
+			  manager->reconnect_attempt, error->message);
+		manager_reconnect_schedule(manager);
+		return;
+	}
+	manager->conn = conn;
+	if (!manager_register_events(manager, &error)) {
+		omemd_log(OMEMD_LOG_WARNING, "%s", error->message);
+		manager_disconnect(manager);
+		manager_reconnect_schedule(manager);
+		return;
+	}
+	omemd_log(OMEMD_LOG_INFO, "reconnected to libvirt at %s after %.1f s (%u attempt(s)); reading every domain again",
+		  manager->config.connect, (manager_now_ms() - manager->disconnected_ms) / 1000.0,
+		  manager->reconnect_attempt);
+	manager->reconnect_attempt = 0;
+	manager->reconnects++;
+	metrics_count_libvirt_reconnect(manager->metrics);
+	manager_resync(manager);
+}
+
+static gboolean manager_reconnect_try(gpointer data)
+{
+	Manager *manager = data;
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, manager_reconnect_done, manager);
+
+	manager->reconnect_source = 0;
+	manager->reconnect_attempt++;
+	manager->reconnecting = true;
+	g_task_set_task_data(task, manager, NULL);
+	g_task_run_in_thread(task, manager_reconnect_run);
+	return G_SOURCE_REMOVE;
+}
+
+/* Next attempt after 0.5 s, doubling up to MANAGER_RECONNECT_MAX_MS. */
+static void manager_reconnect_schedule(Manager *manager)
+{
+	unsigned shift = MIN(manager->reconnect_attempt, 8u);
+	uint64_t delay = MIN((uint64_t)MANAGER_RECONNECT_MIN_MS << shift, MANAGER_RECONNECT_MAX_MS);
+
+	if (manager->stopped || manager->reconnect_source || manager->reconnecting)
+		return;
+	manager->reconnect_source = g_timeout_add((guint)delay, manager_reconnect_try, manager);
+}
+
+/* libvirtd went away (restart, crash, upgrade).  Guests keep their
+ * sessions: the transports do not depend on libvirt.  Decisions that need
+ * libvirt answer BUSY until the connection is back. */
+static void manager_on_connection_lost(Manager *manager)
+{
+	omemd_log(OMEMD_LOG_WARNING, "lost the connection to libvirt at %s; reconnecting (guests keep their sessions; resizes wait)",
+		  manager->config.connect);
+	manager_disconnect(manager);
+	manager->disconnected_ms = manager_now_ms();
+	manager->reconnect_attempt = 0;
+	manager_reconnect_schedule(manager);
+}
+
 static gboolean manager_on_tick(gpointer data)
 {
 	Manager *manager = data;
@@ -440,6 +651,11 @@ static gboolean manager_on_tick(gpointer data)
 	GHashTableIter iter;
 	gpointer value;
 	int64_t now = manager_now_ms();
+	ArbiterOps ops;
+
+	manager_sample_host(manager);
+	arbiter_tick(manager->arbiter, now, &ops);
+	manager_apply_ops(manager, &ops, "arbiter");
 
 	/* A tick may remove VMs (a failed libvirt call): walk a copy. */
 	g_hash_table_iter_init(&iter, manager->vms);
@@ -470,7 +686,6 @@ bool manager_start(Manager *manager, GError **error)
 	struct passwd *user;
 	virDomainPtr *domains = NULL;
 	int count;
-	uint64_t plugged_at_start = 0;
 
 	manager->started = true;
 	manager->started_unix_ms = manager_unix_ms();
@@ -489,6 +704,26 @@ bool manager_start(Manager *manager, GError **error)
 	manager->transport_loop = g_main_loop_new(manager->transport_context, FALSE);
 	manager->transport_thread = g_thread_new("omemd-transport", manager_transport_thread, manager);
 
+	/* The arbiter first: VMs found running join it. */
+	manager_sample_host(manager);
+	if (manager->config.budget_auto && !manager->host.known) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "budget = auto needs /proc/meminfo, which cannot be read; set [host] budget");
+		return false;
+	}
+	manager->budget_bytes = manager_compute_budget(manager);
+	{
+		ArbiterConfig arbiter_config;
+
+		manager_arbiter_config(manager, &arbiter_config);
+		if (arbiter_new(&arbiter_config, &manager->arbiter) < 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				    "the [policy] settings make no sense together (grant_step, shrink_step)");
+			return false;
+		}
+		arbiter_set_host(manager->arbiter, &manager->host);
+	}
+
 	if (!manager_connect(manager, error))
 		return false;
 
@@ -504,37 +739,92 @@ bool manager_start(Manager *manager, GError **error)
 	}
 	free(domains);
 
-	/* The budget: configured, or what the host has free now minus the
-	 * reserve, plus what the VMs found running already hold (it is
-	 * resident, so MemAvailable no longer counts it). */
-	if (manager->config.budget_auto) {
-		GHashTableIter iter;
-		gpointer value;
-		uint64_t available = manager_mem_available();
-
-		g_hash_table_iter_init(&iter, manager->vms);
-		while (g_hash_table_iter_next(&iter, NULL, &value))
-			plugged_at_start += ((Vm *)value)->policy.plugged_bytes;
-		manager->budget_bytes = (available > manager->config.reserve_bytes ?
-					 available - manager->config.reserve_bytes : 0) + plugged_at_start;
-	} else {
-		manager->budget_bytes = manager->config.budget_bytes;
-	}
-
-	if (!manager_status_start(manager, error))
+	if (!manager_status_start(manager, error) || !manager_admission_start(manager, error))
 		return false;
+	manager_metrics_start(manager);
 	manager_write_pid(manager);
 	manager->tick_source = g_timeout_add(MANAGER_TICK_MS, manager_on_tick, manager);
 	{
 		g_autofree char *budget = manager_size(manager->budget_bytes);
 		g_autofree char *left = manager_size(manager_budget_left(manager));
 
-		omemd_log(OMEMD_LOG_INFO, "ready: %u omem VM(s), budget %s beyond boot RAM (%s), %s left; status on %s%s",
+		omemd_log(OMEMD_LOG_INFO, "ready: %u omem VM(s), budget %s (%s), %s free; status on %s%s",
 			  g_hash_table_size(manager->vms), budget,
 			  manager->config.budget_auto ? "auto" : "configured", left,
 			  manager->status_path, manager->dry_run ? "; dry run: nothing is resized or attached" : "");
 	}
 	return true;
+}
+
+/* Keys read once at start: a change is logged and waits for a restart. */
+static void manager_reload_note(const char *key, const char *old_value, const char *new_value)
+{
+	if (g_strcmp0(old_value, new_value) != 0)
+		omemd_log(OMEMD_LOG_WARNING, "SIGHUP: %s changed (%s -> %s); it takes effect when omemd restarts",
+			  key, old_value, new_value);
+}
+
+void manager_reload(Manager *manager, const OmemdConfig *config)
+{
+	OmemdConfig *current = &manager->config;
+	OmemdConfig next;
+	ArbiterConfig arbiter_config;
+	ArbiterOps ops = { 0 };
+	g_autofree char *old_region = g_strdup_printf("%u", current->region_size);
+	g_autofree char *new_region = g_strdup_printf("%u", config->region_size);
+	g_autofree char *budget = NULL;
+
+	manager_reload_note("[daemon] run_dir", current->run_dir, config->run_dir);
+	manager_reload_note("[daemon] connect", current->connect, config->connect);
+	manager_reload_note("[daemon] domains", current->domains, config->domains);
+	manager_reload_note("[host] qemu_user", current->qemu_user, config->qemu_user);
+	manager_reload_note("[host] status_group", current->status_group, config->status_group);
+	manager_reload_note("[transport] region_size", old_region, new_region);
+	manager_reload_note("[transport] allow_root", current->allow_root ? "true" : "false",
+			    config->allow_root ? "true" : "false");
+	manager_reload_note("[metrics] listen", current->metrics_listen, config->metrics_listen);
+
+	/* Everything else applies now; the restart-only keys keep their
+	 * running values. */
+	omemd_config_copy(&next, config);
+	g_free(next.run_dir);
+	next.run_dir = g_strdup(current->run_dir);
+	g_free(next.connect);
+	next.connect = g_strdup(current->connect);
+	g_free(next.domains);
+	next.domains = g_strdup(current->domains);
+	g_free(next.qemu_user);
+	next.qemu_user = g_strdup(current->qemu_user);
+	g_free(next.status_group);
+	next.status_group = g_strdup(current->status_group);
+	g_free(next.metrics_listen);
+	next.metrics_listen = g_strdup(current->metrics_listen);
+	next.region_size = current->region_size;
+	next.allow_root = current->allow_root;
+	omemd_config_clear(current);
+	*current = next;
+
+	manager->budget_bytes = manager_compute_budget(manager);
+	manager_arbiter_config(manager, &arbiter_config);
+	if (arbiter_set_config(manager->arbiter, &arbiter_config) < 0) {
+		omemd_log(OMEMD_LOG_ERROR, "SIGHUP: the arbiter refused the new [policy] settings; keeping its old ones");
+		manager->reloads_failed++;
+		metrics_count_config_reload(manager->metrics, METRICS_RELOAD_ERROR);
+		return;
+	}
+	manager->reloads_ok++;
+	metrics_count_config_reload(manager->metrics, METRICS_RELOAD_OK);
+	budget = manager_size(manager->budget_bytes);
+	omemd_log(OMEMD_LOG_INFO, "SIGHUP: config reloaded; budget %s (%s); session limits apply to sessions opened from now on",
+		  budget, current->budget_auto ? "auto" : "configured");
+	arbiter_tick(manager->arbiter, manager_now_ms(), &ops);
+	manager_apply_ops(manager, &ops, "reload");
+}
+
+void manager_reload_failed(Manager *manager)
+{
+	manager->reloads_failed++;
+	metrics_count_config_reload(manager->metrics, METRICS_RELOAD_ERROR);
 }
 
 static gboolean manager_transport_goodbye(gpointer data)
@@ -561,6 +851,8 @@ void manager_stop(Manager *manager)
 		g_source_remove(manager->tick_source);
 	manager->tick_source = 0;
 	manager_status_stop(manager);
+	manager_admission_stop(manager);
+	g_clear_pointer(&manager->metrics_server, metrics_server_free);
 
 	/* GOODBYE to every open session, then stop the transport thread;
 	 * invokes run in order, so the goodbyes go first. */
@@ -587,22 +879,17 @@ void manager_stop(Manager *manager)
 		vm->gone = true;
 		g_clear_pointer(&vm->transport, transport_free);
 	}
+	g_hash_table_remove_all(manager->vms_by_id);
 	g_hash_table_remove_all(manager->vms);
 
-	if (manager->conn) {
-		int *ids[] = { &manager->callback_lifecycle, &manager->callback_reboot,
-			       &manager->callback_device_removed, &manager->callback_size,
-			       &manager->callback_contract };
-
-		for (unsigned i = 0; i < G_N_ELEMENTS(ids); i++) {
-			if (*ids[i] >= 0)
-				virConnectDomainEventDeregisterAny(manager->conn, *ids[i]);
-			*ids[i] = -1;
-		}
-		virConnectUnregisterCloseCallback(manager->conn, manager_cb_closed);
-		virConnectClose(manager->conn);
-		manager->conn = NULL;
-	}
+	if (manager->reconnect_source)
+		g_source_remove(manager->reconnect_source);
+	manager->reconnect_source = 0;
+	/* An attempt in flight reports to this manager: let it end (it
+	 * sees stopped and closes what it opened). */
+	while (manager->reconnecting)
+		g_main_context_iteration(manager->main_context, TRUE);
+	manager_disconnect(manager);
 	if (manager->event_thread) {
 		g_atomic_int_set(&manager->event_thread_quit, 1);
 		virEventAddTimeout(0, manager_event_wakeup, NULL, NULL);
@@ -623,6 +910,9 @@ void manager_free(Manager *manager)
 	while (g_main_context_iteration(manager->main_context, FALSE))
 		;
 	g_clear_pointer(&manager->vms, g_hash_table_unref);
+	g_clear_pointer(&manager->vms_by_id, g_hash_table_unref);
+	g_clear_pointer(&manager->arbiter, arbiter_free);
+	g_clear_pointer(&manager->metrics, metrics_registry_free);
 	g_clear_pointer(&manager->transport_loop, g_main_loop_unref);
 	g_clear_pointer(&manager->transport_context, g_main_context_unref);
 	g_clear_pointer(&manager->main_context, g_main_context_unref);

@@ -55,6 +55,14 @@ bool manager_failed(Manager *manager);
 /* Arrange for @loop to be quit when the manager fails on its own. */
 void manager_set_loop(Manager *manager, GMainLoop *loop);
 
+/* SIGHUP: apply @config (already parsed and valid).  Keys that only take
+ * effect at start (run_dir, connect, domains, qemu_user, status_group,
+ * region_size, allow_root, metrics listen) are logged and kept. */
+void manager_reload(Manager *manager, const OmemdConfig *config);
+
+/* SIGHUP found a config that does not parse (counted for /metrics). */
+void manager_reload_failed(Manager *manager);
+
 /* Stop serving: GOODBYE to open sessions, threads joined, sockets
  * removed.  Devices stay attached and sizes stay as they are; a restarted
  * omemd re-attaches.  Idempotent. */

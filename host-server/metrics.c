@@ -337,6 +337,17 @@ static void metrics_format_host(GString *out, const StatusHost *host, unsigned n
 		       "Memory charged to VMs now: boot + max(requested, plugged) + QEMU overhead, summed.");
 	g_string_append_printf(out, "omem_host_committed_bytes %" PRIu64 "\n",
 			       host->committed_bytes);
+	if (!host->has_arbiter)
+		return;
+	metrics_family(out, "omem_host_reserved_bytes", "gauge",
+		       "Memory held by admissions for VMs that are starting.");
+	g_string_append_printf(out, "omem_host_reserved_bytes %" PRIu64 "\n", host->reserved_bytes);
+	metrics_family(out, "omem_host_pool_bytes", "gauge",
+		       "What a grant may take now: budget left, cut while the host is short.");
+	g_string_append_printf(out, "omem_host_pool_bytes %" PRIu64 "\n", host->pool_bytes);
+	metrics_family(out, "omem_host_short", "gauge",
+		       "1 while the host itself is short of memory (MemAvailable or PSI past its limit).");
+	g_string_append_printf(out, "omem_host_short %d\n", host->host_short ? 1 : 0);
 }
 
 /* The per-VM gauges, in the order they are written. */
@@ -353,6 +364,10 @@ typedef enum {
 	METRICS_VM_GUEST_FREE,
 	METRICS_VM_GUEST_AVAILABLE,
 	METRICS_VM_SESSION_OPEN,
+	METRICS_VM_DRAIN,
+	METRICS_VM_CHARGE,
+	METRICS_VM_FAIR_SHARE,
+	METRICS_VM_WAITING,
 	METRICS_VM_GAUGES
 } MetricsVmGauge;
 
@@ -379,6 +394,13 @@ static const struct {
 		"Available memory the guest last reported." },
 	[METRICS_VM_SESSION_OPEN] = { "omem_vm_session_open",
 		"1 while the VM's omem-rpc session is open." },
+	[METRICS_VM_DRAIN] = { "omem_vm_drain", "1 if the operator drains the VM to its min." },
+	[METRICS_VM_CHARGE] = { "omem_vm_charge_bytes",
+		"What the VM costs the budget: boot + max(requested, plugged) + QEMU overhead." },
+	[METRICS_VM_FAIR_SHARE] = { "omem_vm_fair_share_bytes",
+		"The VM's fair share of the budget by shares (beyond boot)." },
+	[METRICS_VM_WAITING] = { "omem_vm_waiting_bytes",
+		"Memory held for the VM while it waits below its fair share (0: not waiting)." },
 };
 
 /* One VM's value for a gauge; false when its record does not know it. */
@@ -422,6 +444,18 @@ static bool metrics_vm_value(const StatusVm *vm, MetricsVmGauge gauge, uint64_t 
 		*ret_value = vm->has_session && vm->session_state &&
 			     !strcmp(vm->session_state, "open");
 		return true;
+	case METRICS_VM_DRAIN:
+		*ret_value = vm->drain;
+		return vm->has_contract;
+	case METRICS_VM_CHARGE:
+		*ret_value = vm->charge_bytes;
+		return vm->has_arbiter;
+	case METRICS_VM_FAIR_SHARE:
+		*ret_value = vm->fair_share_bytes;
+		return vm->has_arbiter;
+	case METRICS_VM_WAITING:
+		*ret_value = vm->waiting ? vm->waiting_bytes : 0;
+		return vm->has_arbiter;
 	case METRICS_VM_GAUGES:
 		break;
 	}

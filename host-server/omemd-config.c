@@ -22,6 +22,14 @@ void omemd_config_init(OmemdConfig *config)
 		/* 1 GiB left to the host and QEMU's own overhead when the
 		 * budget follows MemAvailable. */
 		.reserve_bytes = 1 * GIB,
+		.overcommit_percent = 100,
+		/* QEMU's own resident memory beside guest RAM: ~60 MiB for
+		 * a small KVM guest, more under TCG; 128 MiB errs safe. */
+		.vm_overhead_bytes = 128 * MIB,
+		/* Below 512 MiB available, or 10 % of the time stalled on
+		 * memory, the host itself needs it more than any guest. */
+		.host_low_bytes = 512 * MIB,
+		.psi_limit_percent = 10,
 		.qemu_user = g_strdup("libvirt-qemu"),
 		.status_group = g_strdup("omem"),
 		.run_dir = g_strdup("/run/omem"),
@@ -61,6 +69,17 @@ void omemd_config_init(OmemdConfig *config)
 		.rate_burst = 4000,
 		.rate_strikes = 64,
 		.error_limit = 8,
+		/* ESX's default: idle memory costs four times used memory. */
+		.idle_tax_percent = 75,
+		/* The guest sends STATS every second and SURPLUS every ~10 s:
+		 * 30 s without one means it is not talking. */
+		.report_ttl_ms = 30000,
+		/* An unplug step takes ~1 s on TCG. */
+		.retry_reclaim_ms = 500,
+		/* libvirt's prepare -> QEMU running takes seconds; 2 min is
+		 * generous. */
+		.admission_ttl_ms = 120000,
+		.metrics_listen = g_strdup("127.0.0.1:9848"),
 	};
 }
 
@@ -71,6 +90,18 @@ void omemd_config_clear(OmemdConfig *config)
 	g_clear_pointer(&config->run_dir, g_free);
 	g_clear_pointer(&config->connect, g_free);
 	g_clear_pointer(&config->domains, g_free);
+	g_clear_pointer(&config->metrics_listen, g_free);
+}
+
+void omemd_config_copy(OmemdConfig *dest, const OmemdConfig *src)
+{
+	*dest = *src;
+	dest->qemu_user = g_strdup(src->qemu_user);
+	dest->status_group = g_strdup(src->status_group);
+	dest->run_dir = g_strdup(src->run_dir);
+	dest->connect = g_strdup(src->connect);
+	dest->domains = g_strdup(src->domains);
+	dest->metrics_listen = g_strdup(src->metrics_listen);
 }
 
 int omemd_config_parse_size(const char *text, uint64_t *ret_bytes)
@@ -128,6 +159,7 @@ typedef enum {
 	KEY_STRING,      /* non-empty, one line */
 	KEY_LOG_LEVEL,
 	KEY_REGION,      /* a size, power of two within the rpc.h bounds */
+	KEY_FACTOR,      /* a decimal factor like 1.5, stored in percent */
 } KeyKind;
 
 /* One known key: where it goes and what it accepts. */
@@ -146,6 +178,10 @@ static const KeySpec omemd_config_keys[] = {
 	KEY("host", "reserve", KEY_SIZE, reserve_bytes, 0, UINT64_MAX),
 	KEY("host", "qemu_user", KEY_STRING, qemu_user, 0, 0),
 	KEY("host", "status_group", KEY_STRING, status_group, 0, 0),
+	KEY("host", "overcommit", KEY_FACTOR, overcommit_percent, 100, 1000),
+	KEY("host", "vm_overhead", KEY_SIZE, vm_overhead_bytes, 0, 64 * GIB),
+	KEY("host", "host_low", KEY_SIZE, host_low_bytes, 0, UINT64_MAX),
+	KEY("host", "psi_limit", KEY_UINT, psi_limit_percent, 1, 100),
 	KEY("daemon", "run_dir", KEY_STRING, run_dir, 0, 0),
 	KEY("daemon", "connect", KEY_STRING, connect, 0, 0),
 	KEY("daemon", "domains", KEY_STRING, domains, 0, 0),
@@ -166,6 +202,11 @@ static const KeySpec omemd_config_keys[] = {
 	KEY("policy", "rate_burst", KEY_UINT, rate_burst, 1, 1000000),
 	KEY("policy", "rate_strikes", KEY_UINT, rate_strikes, 1, 1000000),
 	KEY("policy", "error_limit", KEY_UINT, error_limit, 1, 1000000),
+	KEY("policy", "idle_tax_percent", KEY_UINT, idle_tax_percent, 0, 95),
+	KEY("policy", "report_ttl_ms", KEY_UINT, report_ttl_ms, 1000, 3600000),
+	KEY("policy", "retry_reclaim_ms", KEY_UINT, retry_reclaim_ms, 10, 600000),
+	KEY("policy", "admission_ttl_ms", KEY_UINT, admission_ttl_ms, 1000, 3600000),
+	KEY("metrics", "listen", KEY_STRING, metrics_listen, 0, 0),
 };
 
 /* The 1-based line of "[group]" (key NULL) or of "key=" inside [group];
@@ -303,6 +344,34 @@ static bool omemd_config_apply(OmemdConfig *config, const KeySpec *spec, const c
 		*(uint32_t *)field = (uint32_t)number;
 		return true;
 	}
+	case KEY_FACTOR: {
+		/* "1", "1.5", "2.25": at most two decimals, kept in percent. */
+		unsigned whole = 0, cents = 0, digits = 0;
+		const char *c = value;
+
+		if (!g_ascii_isdigit(*c)) {
+			*why = "want a factor like 1.0 or 1.5, within the documented bounds";
+			return false;
+		}
+		while (g_ascii_isdigit(*c) && whole < 100000)
+			whole = whole * 10 + (unsigned)(*c++ - '0');
+		if (*c == '.') {
+			c++;
+			while (g_ascii_isdigit(*c) && digits < 2) {
+				cents = cents * 10 + (unsigned)(*c++ - '0');
+				digits++;
+			}
+			if (digits == 1)
+				cents *= 10;
+		}
+		number = (uint64_t)whole * 100 + cents;
+		if (*c || number < spec->min || number > spec->max) {
+			*why = "want a factor like 1.0 or 1.5, within the documented bounds";
+			return false;
+		}
+		*(uint32_t *)field = (uint32_t)number;
+		return true;
+	}
 	case KEY_BOOL:
 		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1")) {
 			*(bool *)field = true;
@@ -347,12 +416,7 @@ bool omemd_config_load_data(OmemdConfig *config, const char *data, gsize length,
 					 local_error->message);
 
 	/* Apply on a copy so a failure leaves @config as it was. */
-	work = *config;
-	work.qemu_user = g_strdup(config->qemu_user);
-	work.status_group = g_strdup(config->status_group);
-	work.run_dir = g_strdup(config->run_dir);
-	work.connect = g_strdup(config->connect);
-	work.domains = g_strdup(config->domains);
+	omemd_config_copy(&work, config);
 
 	groups = g_key_file_get_groups(key_file, NULL);
 	for (unsigned g = 0; groups[g]; g++) {
@@ -362,7 +426,7 @@ bool omemd_config_load_data(OmemdConfig *config, const char *data, gsize length,
 			omemd_config_clear(&work);
 			return omemd_config_fail(error, file_name,
 						 omemd_config_find_line(text, groups[g], NULL),
-						 "unknown group [%s]; omemd knows [host], [daemon], [transport], [policy]",
+						 "unknown group [%s]; omemd knows [host], [daemon], [transport], [policy], [metrics]",
 						 groups[g]);
 		}
 		keys = g_key_file_get_keys(key_file, groups[g], NULL, NULL);

@@ -28,9 +28,13 @@ typedef enum {
 
 typedef struct {
 	/* [host] */
-	bool budget_auto;             /* budget = MemAvailable at start - reserve (+ what VMs already hold) */
-	uint64_t budget_bytes;        /* memory omemd may plug beyond boot RAM, all VMs together */
+	bool budget_auto;             /* budget = (MemTotal - reserve) * overcommit */
+	uint64_t budget_bytes;        /* host memory for omem VMs: boot + plugged + overhead, all together */
 	uint64_t reserve_bytes;       /* kept for the host itself when budget is auto */
+	uint32_t overcommit_percent;  /* auto budget factor, 100 = 1.0 */
+	uint64_t vm_overhead_bytes;   /* charged per VM for QEMU's own memory */
+	uint64_t host_low_bytes;      /* MemAvailable below this: the host is short */
+	uint32_t psi_limit_percent;   /* memory PSI "some" avg10 above this: the host is short */
 	char *qemu_user;              /* owner of the ivshmem sockets: the uid QEMU runs as */
 	char *status_group;           /* group that may read status.sock (root only if it does not exist) */
 	/* [daemon] */
@@ -56,10 +60,19 @@ typedef struct {
 	uint32_t rate_burst;          /* message bucket size */
 	uint32_t rate_strikes;        /* consecutive refused messages before cut-off */
 	uint32_t error_limit;         /* protocol errors per connection before cut-off */
+	uint32_t idle_tax_percent;    /* idle memory costs 1/(1-tax) as much as used memory */
+	uint32_t report_ttl_ms;       /* a guest report older than this is not trusted */
+	uint32_t retry_reclaim_ms;    /* DENY retry_after while memory is reclaimed elsewhere */
+	uint32_t admission_ttl_ms;    /* an admitted VM's reservation lasts this long before it runs */
+	/* [metrics] */
+	char *metrics_listen;         /* "127.0.0.1:9848", "[::1]:9848" or "off" */
 } OmemdConfig;
 
 /* Fill @config with every default. */
 void omemd_config_init(OmemdConfig *config);
+
+/* A deep copy of @src into @dest (overwritten, not freed first). */
+void omemd_config_copy(OmemdConfig *dest, const OmemdConfig *src);
 
 /* Free the strings; the struct itself is the caller's. */
 void omemd_config_clear(OmemdConfig *config);

@@ -6,6 +6,8 @@
 
 #include "status-json.h"
 
+#include <math.h>
+
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -94,6 +96,8 @@ static void status_format_vm(JsonBuilder *builder, const StatusVm *vm)
 		status_member_int(builder, "buffer_percent", vm->buffer_percent);
 		json_builder_set_member_name(builder, "frozen");
 		json_builder_add_boolean_value(builder, vm->frozen);
+		json_builder_set_member_name(builder, "drain");
+		json_builder_add_boolean_value(builder, vm->drain);
 		json_builder_end_object(builder);
 	}
 	if (vm->has_memory) {
@@ -130,6 +134,29 @@ static void status_format_vm(JsonBuilder *builder, const StatusVm *vm)
 		json_builder_end_object(builder);
 	} else {
 		status_member_null(builder, "session");
+	}
+	if (vm->has_arbiter) {
+		json_builder_set_member_name(builder, "arbiter");
+		json_builder_begin_object(builder);
+		status_member_int(builder, "charge_bytes", vm->charge_bytes);
+		status_member_int(builder, "fair_share_bytes", vm->fair_share_bytes);
+		/* At its floor a VM has nothing to give: claim is infinite,
+		 * which JSON cannot say. */
+		if (isfinite(vm->claim)) {
+			json_builder_set_member_name(builder, "claim");
+			json_builder_add_double_value(builder, vm->claim);
+		} else {
+			status_member_null(builder, "claim");
+		}
+		if (vm->waiting)
+			status_member_int(builder, "waiting_bytes", vm->waiting_bytes);
+		else
+			status_member_null(builder, "waiting_bytes");
+		if (vm->reclaim_pending)
+			status_member_int(builder, "reclaim_target_bytes", vm->reclaim_target_bytes);
+		else
+			status_member_null(builder, "reclaim_target_bytes");
+		json_builder_end_object(builder);
 	}
 	if (vm->note)
 		status_member_string(builder, "note", vm->note);
@@ -174,6 +201,20 @@ char *status_json_format(const StatusHost *host, const StatusVm *const *vms, uns
 		status_member_int(builder, "available_bytes",
 				  host->budget_bytes > host->committed_bytes ?
 				  host->budget_bytes - host->committed_bytes : 0);
+		if (host->has_arbiter) {
+			status_member_int(builder, "reserved_bytes", host->reserved_bytes);
+			status_member_int(builder, "pool_bytes", host->pool_bytes);
+			status_member_int(builder, "held_bytes", host->held_bytes);
+			json_builder_set_member_name(builder, "short");
+			json_builder_add_boolean_value(builder, host->host_short);
+			if (host->host_known) {
+				status_member_int(builder, "mem_available_bytes", host->mem_available_bytes);
+				status_member_int(builder, "psi_some_avg10_centi", host->psi_some_avg10);
+			} else {
+				status_member_null(builder, "mem_available_bytes");
+				status_member_null(builder, "psi_some_avg10_centi");
+			}
+		}
 		json_builder_end_object(builder);
 	} else {
 		status_member_null(builder, "host");

@@ -35,7 +35,7 @@ typedef struct {
 	bool has_contract;
 	uint64_t boot_bytes, min_bytes, cap_bytes, max_bytes;
 	uint32_t shares, buffer_percent;
-	bool frozen;
+	bool frozen, drain;
 	bool has_memory;                      /* requested/plugged known */
 	uint64_t requested_bytes, plugged_bytes;
 	bool has_demand;
@@ -49,6 +49,14 @@ typedef struct {
 	uint16_t protocol_version;
 	uint32_t generation;
 	int64_t session_since_unix_ms;
+	bool has_arbiter;                     /* the arbiter's view below is known */
+	uint64_t charge_bytes;                /* boot + max(requested, plugged) + overhead */
+	uint64_t fair_share_bytes;            /* requested terms (beyond boot) */
+	double claim;                         /* idle-taxed shares per byte; lowest gives first */
+	bool waiting;                         /* held memory: below its fair share and short */
+	uint64_t waiting_bytes;
+	bool reclaim_pending;                 /* being shrunk step by step */
+	uint64_t reclaim_target_bytes;
 	char *note;                           /* omemd's condition for this VM in one line, or NULL */
 	StatusDecision decisions[STATUS_DECISIONS_MAX]; /* newest first */
 	unsigned n_decisions;
@@ -62,6 +70,15 @@ typedef struct {
 	int64_t generated_unix_ms;
 	bool has_host;
 	uint64_t budget_bytes, committed_bytes;
+	bool has_arbiter;                     /* the members below are known */
+	uint64_t reserved_bytes;              /* admissions of VMs not running yet */
+	uint64_t pool_bytes;                  /* what a grant may take now */
+	uint64_t held_bytes;                  /* part of the pool held for waiting VMs */
+	bool host_short;                      /* MemAvailable or PSI past its limit */
+	bool host_known;                      /* /proc figures read */
+	uint64_t mem_available_bytes;
+	uint32_t psi_some_avg10;              /* hundredths of a percent */
+	bool drain_all, freeze_all;
 } StatusHost;
 
 /* Record a decision (newest first, the oldest beyond 8 dropped); the

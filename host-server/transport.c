@@ -292,6 +292,16 @@ void transport_send_reply(Transport *transport, uint32_t epoch, uint32_t reply_t
 	transport_put(transport, &numbered);
 }
 
+void transport_send_message(Transport *transport, uint32_t epoch, const struct rpc_msg *msg)
+{
+	struct rpc_msg numbered = *msg;
+
+	if (!transport->attached || transport->session.epoch != epoch ||
+	    session_take_message(&transport->session, &numbered) < 0)
+		return;
+	transport_put(transport, &numbered);
+}
+
 void transport_say_goodbye(Transport *transport)
 {
 	struct rpc_msg msg = { .type = OMEM_RPC_GOODBYE,

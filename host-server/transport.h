@@ -39,6 +39,7 @@ typedef struct {
 	TransportEventType type;
 	uint32_t generation;           /* region generation of this connection */
 	SessionEvent session;          /* TRANSPORT_EVENT_SESSION */
+	int64_t received_us;           /* monotonic, when the manager's copy was made */
 } TransportEvent;
 
 typedef void (*TransportEventFunc)(Transport *transport, const TransportEvent *event,
@@ -73,6 +74,10 @@ void transport_set_contract(Transport *transport, const struct rpc_msg_welcome *
  * @epoch; dropped when the session moved on.  Transport thread. */
 void transport_send_reply(Transport *transport, uint32_t epoch, uint32_t reply_to,
 			  const struct rpc_msg *msg);
+
+/* Send a message of omemd's own (RECLAIM) to session @epoch; dropped
+ * when that session is no longer open.  Transport thread. */
+void transport_send_message(Transport *transport, uint32_t epoch, const struct rpc_msg *msg);
 
 /* Say GOODBYE (SHUTDOWN) to an open session before omemd stops.
  * Transport thread. */

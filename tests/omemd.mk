@@ -39,3 +39,11 @@ unit_test_omemd_metrics_SOURCES = unit/test-omemd-metrics.c \
 	$(top_srcdir)/host-server/metrics-server.c
 unit_test_omemd_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 unit_test_omemd_metrics_LDADD = $(LIBOMEMD_UTIL) $(SOUP_LIBS) $(GIO_LIBS) -lm
+
+# omemd against the real libvirtd without a guest (~2 s): /metrics
+# (promtool), socket modes, admission through omem-qemu-hook, SIGHUP
+# reload with a bad and a good file.  Needs libvirtd, hence GUEST_TESTS.
+if GUEST_TESTS
+TESTS += e2e/daemon.sh
+endif
+EXTRA_DIST += e2e/daemon.sh

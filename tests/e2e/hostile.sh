@@ -37,7 +37,10 @@ A_VMEM_MIB=768
 B_VMEM_MIB=512
 CAP_MIB=512              # A's cap, total: at most 256 MiB plugged
 A_MAX_PLUGGED_MIB=$((CAP_MIB - BOOT_MIB))
-BUDGET=768M              # B may take all its 512 MiB: A keeps room up to its cap
+OVERHEAD_MIB=128         # omemd's default vm_overhead
+# Beyond both guests' boot RAM and overhead, 768 MiB: B may take all its
+# 512 MiB, A keeps room up to its cap.
+BUDGET=$((768 + 2 * (BOOT_MIB + OVERHEAD_MIB)))M
 B_LOAD=448M              # needs ~256 MiB plugged on a 256 MiB guest
 B_MIN_PLUGGED_MIB=128
 BOOT_TIMEOUT=120

@@ -19,6 +19,9 @@
 #                 memload pushes past it: boot + plugged never exceeds
 #                 768 MiB, the guest's own OOM killer kills memload, the
 #                 guest lives on
+#   6. foreign    `virsh update-memory-device --requested-size` behind
+#                 omemd's back: omemd logs it and adopts boot + that size as
+#                 the cap in the contract
 # Scenarios are plain functions, not guest_scenario: its reset detaches the
 # <shmem> and requests 0, which is omemd's to do.
 #
@@ -48,9 +51,12 @@ GIVE_BACK_TIMEOUT=30     # the issue's figure
 GROW_MIN_PLUGGED_MIB=768
 GIVE_BACK_RSS_MIB=512
 CAP_MIB=768
+FOREIGN_MIB=384
 MAX_MIB=$((BOOT_MIB + VMEM_MIB))
-# omemd's budget here: all of the guest's max, so only the contract limits.
-BUDGET=${VMEM_MIB}M
+# omemd's budget here: all of the guest's max (boot + device + QEMU's
+# overhead, omemd's default 128 MiB), so only the contract limits.
+OVERHEAD_MIB=128
+BUDGET=$((BOOT_MIB + VMEM_MIB + OVERHEAD_MIB))M
 
 cleanup() {
     omemd_cleanup
@@ -295,6 +301,30 @@ scenario_cap() {
         diag "restoring the cap failed: $output"
 }
 
+# ---------------------------------------------------------------- 6. foreign
+
+# An operator resizes the device with plain virsh: omemd sees it through
+# the size event and adopts boot + that size as the VM's cap, in the
+# contract metadata.
+scenario_foreign() {
+    local mark output status=0 line cap
+    mark=$(omemd_log_mark)
+    output=$(omem_virsh update-memory-device "$GUEST" --requested-size "${FOREIGN_MIB}MiB" --live 2>&1) ||
+        status=$?
+    check "virsh update-memory-device --requested-size ${FOREIGN_MIB}MiB --live (exit $status)" \
+        test "$status" = 0
+    if line=$(omemd_wait_log "vm $GUEST: requested changed to .* outside omemd" 30 "$mark"); then
+        ok "omemd notices the foreign resize and says so: ${line#*: }"
+    else
+        not_ok "omemd notices the foreign resize" "$(omemd_log_since "$mark" | tail -n 5)"
+    fi
+    cap=$(vo dommemstat "$GUEST" 2>/dev/null | awk '$1 == "cap:" { print $2, $3 }')
+    check "the contract's cap is now boot + ${FOREIGN_MIB} MiB ($cap)" \
+        test "$(omem_status_get "$GUEST" contract.cap_bytes)" = $(((BOOT_MIB + FOREIGN_MIB) * MIB_KIB * 1024))
+    output=$(vo setmem-outsourced "$GUEST" "${MAX_MIB}M" --live 2>&1) ||
+        diag "restoring the cap failed: $output"
+}
+
 # ---------------------------------------------------------------- main
 
 guest_require_host
@@ -320,6 +350,7 @@ outsourcing_scenario "grow to 1 GiB" scenario_grow
 outsourcing_scenario "give back" scenario_give_back
 outsourcing_scenario "omemd restarts mid-growth" scenario_restart
 outsourcing_scenario "cap" scenario_cap
+outsourcing_scenario "foreign resize adopted as cap" scenario_foreign
 
 diag "whole outsourcing scenario: $(omem_elapsed "$script_start")s"
 done_testing
