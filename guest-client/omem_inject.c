@@ -15,6 +15,17 @@
  *              a region reset
  *   lie        DEMAND of 2^63 bytes, then SURPLUS claiming more
  *              unpluggable memory than the device can hold
+ *   idle-demand N
+ *              N NORMAL DEMANDs of 128 MiB, each carrying the guest's
+ *              real MemAvailable, spaced by the contract's
+ *              demand_interval_ms (at least 200 ms): a guest that asks
+ *              for memory it plainly does not need (omemd lowers its
+ *              trust, host-server/trust.h)
+ *   fake-surplus
+ *              SURPLUS offering everything plugged as free and
+ *              unpluggable whatever it holds: when a workload holds it,
+ *              omemd's unplug stalls (virtio-mem cannot unplug memory in
+ *              use), which is the other lie trust.h counts
  *
  * The outcome of each command goes to the kernel log (one line).
  */
@@ -24,6 +35,8 @@
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -34,6 +47,12 @@
  * any rate_strikes or error_limit omemd is configured with, small enough
  * that a typo cannot keep the writer busy for long. */
 #define OMEM_INJECT_MAX 4096u
+
+/* What one idle-demand DEMAND asks for, and the least spacing between
+ * two: below any rate limit omemd applies to an honest guest's DEMANDs,
+ * so what omemd answers is the lie, not the flood. */
+#define OMEM_INJECT_IDLE_DEMAND_BYTES (128ULL << 20)
+#define OMEM_INJECT_IDLE_DEMAND_GAP_MS 200u
 
 /* A full guest->host ring is retried every ms for this long before the
  * command stops: omemd stopped reading (it cut us off). */
@@ -216,6 +235,80 @@ out:
 	return ret;
 }
 
+static int omem_inject_idle_demand(struct omem_client *client, u32 count)
+{
+	struct omem_session_contract contract;
+	struct omem_message message;
+	unsigned int gap_ms;
+	u64 available = 0;
+	u32 sent = 0;
+	int ret;
+
+	ret = omem_inject_contract(client, &contract);
+	if (ret)
+		return ret;
+	gap_ms = max(contract.demand_interval_ms, OMEM_INJECT_IDLE_DEMAND_GAP_MS);
+	for (; sent < count; sent++) {
+		if (sent && msleep_interruptible(gap_ms)) {
+			ret = -EINTR;
+			break;
+		}
+		/* The honest figure: the lie is the asking, not the number. */
+		available = (u64)si_mem_available() << PAGE_SHIFT;
+		memset(&message, 0, sizeof(message));
+		message.header.type = cpu_to_le16(OMEM_RPC_DEMAND);
+		message.header.length = cpu_to_le32(sizeof(message.payload.demand));
+		message.payload.demand.urgency = cpu_to_le32(OMEM_RPC_URGENCY_NORMAL);
+		message.payload.demand.reasons = cpu_to_le32(OMEM_RPC_REASON_WATERMARK);
+		message.payload.demand.bytes = cpu_to_le64(OMEM_INJECT_IDLE_DEMAND_BYTES);
+		message.payload.demand.available_bytes = cpu_to_le64(available);
+		ret = omem_inject_send(client, &message);
+		if (ret)
+			break;
+	}
+	pr_info("inject: idle-demand: %u of %u DEMANDs of 128 MiB sent %u ms apart, last with %llu MiB available (%d)\n",
+		sent, count, gap_ms, available >> 20, ret);
+	return sent ? 0 : ret;
+}
+
+/* Everything plugged: plugged memory is onlined to ZONE_MOVABLE (the
+ * guests boot with memhp_default_state=online_movable), boot RAM is not. */
+static u64 omem_inject_plugged_bytes(void)
+{
+	unsigned long pages = 0;
+	int nid;
+
+	for_each_online_node(nid) {
+		struct zone *zone = &NODE_DATA(nid)->node_zones[ZONE_MOVABLE];
+
+		if (populated_zone(zone))
+			pages += zone_managed_pages(zone);
+	}
+	return (u64)pages << PAGE_SHIFT;
+}
+
+static int omem_inject_fake_surplus(struct omem_client *client)
+{
+	struct omem_session_contract contract;
+	struct omem_message message = {};
+	u64 plugged;
+	int ret;
+
+	ret = omem_inject_contract(client, &contract);
+	if (ret)
+		return ret;
+	plugged = omem_inject_plugged_bytes();
+	message.header.type = cpu_to_le16(OMEM_RPC_SURPLUS);
+	message.header.length = cpu_to_le32(sizeof(message.payload.surplus));
+	message.payload.surplus.free_bytes = cpu_to_le64(plugged);
+	message.payload.surplus.clean_cache_bytes = 0;
+	message.payload.surplus.unpluggable_bytes = cpu_to_le64(plugged);
+	ret = omem_inject_send(client, &message);
+	pr_info("inject: fake-surplus: SURPLUS offering all %llu MiB plugged, %llu MiB available (%d)\n",
+		plugged >> 20, ((u64)si_mem_available() << PAGE_SHIFT) >> 20, ret);
+	return ret;
+}
+
 /* Parse "WORD" or "WORD N" (N in 1..OMEM_INJECT_MAX) and run it. */
 static ssize_t omem_inject_write(struct file *file, const char __user *buf,
 				 size_t len, loff_t *pos)
@@ -233,7 +326,11 @@ static ssize_t omem_inject_write(struct file *file, const char __user *buf,
 	fields = sscanf(command, "%15s %u", word, &count);
 	if (fields < 1)
 		return -EINVAL;
-	if (!strcmp(word, "flood") || !strcmp(word, "garbage")) {
+	if (!strcmp(word, "idle-demand")) {
+		if (fields != 2 || !count || count > OMEM_INJECT_MAX)
+			return -EINVAL;
+		ret = omem_inject_idle_demand(client, count);
+	} else if (!strcmp(word, "flood") || !strcmp(word, "garbage")) {
 		if (fields != 2 || !count || count > OMEM_INJECT_MAX)
 			return -EINVAL;
 		ret = word[0] == 'f' ? omem_inject_flood(client, count) :
@@ -242,6 +339,8 @@ static ssize_t omem_inject_write(struct file *file, const char __user *buf,
 		ret = omem_inject_index(client);
 	} else if (fields == 1 && !strcmp(word, "lie")) {
 		ret = omem_inject_lie(client);
+	} else if (fields == 1 && !strcmp(word, "fake-surplus")) {
+		ret = omem_inject_fake_surplus(client);
 	} else {
 		return -EINVAL;
 	}

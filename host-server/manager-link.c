@@ -78,8 +78,7 @@ static void manager_link_post(Transport *transport, const TransportEvent *event,
 	link_event->transport_id = tag->transport_id;
 	link_event->event = *event;
 	link_event->event.received_us = g_get_monotonic_time();
-	g_main_context_invoke_full(tag->manager->main_context, G_PRIORITY_DEFAULT,
-				   manager_link_on_event, link_event, link_event_free);
+	manager_defer(tag->manager, manager_link_on_event, link_event, link_event_free);
 }
 
 /* ------------------------------------------------------------- helpers */

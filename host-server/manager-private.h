@@ -26,6 +26,7 @@
 #include "session.h"
 #include "status-json.h"
 #include "transport.h"
+#include "trust.h"
 
 /* The <shmem> omemd attaches to every omem VM (docs/omemd.md). */
 #define MANAGER_SHMEM_NAME "omem0"
@@ -68,8 +69,6 @@ struct _Manager {
 
 	/* libvirt */
 	virConnectPtr conn;
-	GThread *event_thread;           /* runs virEventRunDefaultImpl */
-	gint event_thread_quit;          /* atomic */
 	int callback_lifecycle, callback_reboot, callback_device_removed;
 	int callback_size, callback_contract;
 	/* reconnecting after libvirtd went away (conn is NULL meanwhile) */
@@ -101,6 +100,9 @@ struct _Manager {
 	char *vm_dir;                    /* RUN_DIR/vm */
 	char *pid_path;                  /* RUN_DIR/omemd.pid */
 
+	/* how far a guest's word is believed (trust.h; defaults, not in omemd.conf) */
+	TrustConfig trust_config;
+
 	/* /metrics */
 	MetricsRegistry *metrics;
 	MetricsServer *metrics_server;
@@ -130,6 +132,11 @@ struct _Vm {
 	uint32_t shares;                 /* contract shares */
 	bool drain;                      /* contract: drain to min for maintenance */
 	ArbiterReport report;            /* the guest's last figures (STATS + SURPLUS) */
+	int64_t surplus_at_ms;           /* the last SURPLUS (0: none this session) */
+	Trust trust;                     /* the guest's record of contradictions */
+	bool surplus_unplug;             /* the unplug being followed came from a SURPLUS ... */
+	uint64_t surplus_offered_bytes;  /* ... which offered this much */
+	uint64_t surplus_plugged_bytes;  /* ... while this much was plugged */
 	bool in_arbiter;                 /* added to the arbiter */
 	GHashTable *plugged_by_alias;    /* alias -> plugged bytes (guint64 *), from events */
 	StatusVm status;
@@ -151,6 +158,14 @@ struct _Vm {
 	PolicyUnplug unplug;
 	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
 };
+
+/* Run @func on the main context later, never at once: libvirt's GLib
+ * event loop iterates the same default context, so a direct
+ * g_main_context_invoke from one of its callbacks would run the handler
+ * inside libvirt's callback, under its locks (a lost connection's
+ * handler deadlocked in virConnectUnregisterCloseCallback that way).
+ * Also used for the transport thread's events.  Any thread. */
+void manager_defer(Manager *manager, GSourceFunc func, gpointer data, GDestroyNotify destroy);
 
 /* Milliseconds: monotonic for deadlines, real time for the status. */
 int64_t manager_now_ms(void);

@@ -256,9 +256,59 @@ void manager_vm_forget(Vm *vm)
  * curve (free, clean cache, unpluggable) every ~10 s when it has plenty. */
 static void manager_vm_report(Vm *vm)
 {
-	vm->report.at_ms = manager_now_ms();
+	ArbiterReport report;
+	int64_t now = manager_now_ms();
+
+	vm->report.at_ms = now;
+	report = vm->report;
+	/* A guest that offered memory it could not release is not asked
+	 * for more on the strength of its own figures. */
+	if (!trust_believe_surplus(&vm->trust, now))
+		report.unpluggable_bytes = 0;
 	if (vm->in_arbiter)
-		arbiter_vm_set_report(vm->manager->arbiter, vm->id, &vm->report);
+		arbiter_vm_set_report(vm->manager->arbiter, vm->id, &report);
+}
+
+/* Log a change of the guest's trust once, and show it in the status. */
+static void manager_vm_trust_changed(Vm *vm)
+{
+	bool distrusted;
+	const char *why = NULL;
+
+	if (!trust_take_change(&vm->trust, &distrusted, &why))
+		return;
+	if (distrusted) {
+		g_autofree char *step = manager_size(vm->manager->trust_config.distrusted_step_bytes);
+		g_autofree char *note = g_strdup_printf("trust lowered: %s; at most %s per %u s, its SURPLUS not believed",
+							why ? why : "contradictions", step,
+							vm->manager->trust_config.distrusted_interval_ms / 1000);
+
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: trust lowered: %s (at most %s per %u s; its SURPLUS figures are not believed)",
+			  vm->name, why ? why : "contradictions", step,
+			  vm->manager->trust_config.distrusted_interval_ms / 1000);
+		status_vm_set_note(&vm->status, note);
+	} else {
+		omemd_log(OMEMD_LOG_INFO, "vm %s: trust restored", vm->name);
+		if (vm->status.note && g_str_has_prefix(vm->status.note, "trust lowered"))
+			status_vm_set_note(&vm->status, NULL);
+	}
+	manager_vm_report(vm);
+}
+
+/* The unplug of a SURPLUS-driven shrink stalled or was overtaken: did the
+ * guest release what it offered? */
+static void manager_vm_surplus_judged(Vm *vm)
+{
+	uint64_t released;
+
+	if (!vm->surplus_unplug)
+		return;
+	vm->surplus_unplug = false;
+	released = vm->surplus_plugged_bytes > vm->policy.plugged_bytes ?
+		   vm->surplus_plugged_bytes - vm->policy.plugged_bytes : 0;
+	trust_surplus_stalled(&vm->trust, &vm->manager->trust_config, vm->surplus_offered_bytes,
+			      released, manager_now_ms());
+	manager_vm_trust_changed(vm);
 }
 
 /* RECLAIM to the guest: free @bytes; it answers with SURPLUS.  The
@@ -521,6 +571,8 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t rece
 	PolicyConfig config;
 	PolicyDemandResult result;
 	ArbiterOps ops = { 0 };
+	uint64_t allowance;
+	const char *distrust_why = NULL;
 	struct rpc_msg reply = { 0 };
 	g_autofree char *asked = manager_size(demand->bytes);
 	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
@@ -534,8 +586,21 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t rece
 	vm->status.demand_bytes = total + demand->bytes * 100 / (100 + vm->policy.buffer_percent);
 
 	manager_policy_config(manager, &config);
-	if (arbiter_demand(manager->arbiter, vm->id, demand->bytes, demand->urgency, manager_now_ms(),
-			   &result, &ops) < 0) {
+	/* A DEMAND cuts short a SURPLUS-driven unplug: judge what came out. */
+	if (vm->surplus_unplug && vm->unplug.active)
+		manager_vm_surplus_judged(vm);
+	allowance = trust_demand_allowance(&vm->trust, &manager->trust_config, demand->bytes,
+					   demand->available_bytes, total, demand->urgency,
+					   manager_now_ms(), &distrust_why);
+	manager_vm_trust_changed(vm);
+	if (allowance == 0) {
+		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
+					       .deny_reason = OMEM_RPC_DENY_BUDGET,
+					       .retry_after_ms = manager->trust_config.distrusted_interval_ms,
+					       .requested_bytes = vm->policy.requested_bytes,
+					       .limited_by = "trust" };
+	} else if (arbiter_demand(manager->arbiter, vm->id, MIN(demand->bytes, allowance),
+				  demand->urgency, manager_now_ms(), &result, &ops) < 0) {
 		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
 					       .deny_reason = OMEM_RPC_DENY_BUSY,
 					       .retry_after_ms = config.retry_busy_ms,
@@ -584,6 +649,8 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t rece
 			       result.requested_bytes, reason);
 	if (result.action != POLICY_ACTION_DEFER) {
 		vm->unplug.active = false; /* growing again: no unplug to follow */
+		vm->surplus_unplug = false;
+		trust_granted(&vm->trust, result.grant_bytes, manager_now_ms());
 		if (vm->policy.requested_bytes > vm->policy.plugged_bytes && !manager->dry_run) {
 			vm->plug_started_us = g_get_monotonic_time();
 			vm->plug_target_bytes = vm->policy.requested_bytes;
@@ -625,6 +692,7 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 	vm->report.clean_cache_bytes = surplus.clean_cache_bytes;
 	vm->report.unpluggable_bytes = surplus.unpluggable_bytes;
 	vm->report.total_bytes = total;
+	vm->surplus_at_ms = manager_now_ms();
 	manager_vm_report(vm);
 	manager_policy_config(vm->manager, &config);
 	if (policy_decide_surplus(&config, &vm->policy, &surplus, &result) < 0)
@@ -644,8 +712,13 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 		return;
 	}
 	manager_vm_resize(vm, &result, cause);
-	if (vm->policy.requested_bytes != result.requested_bytes)
+	if (vm->policy.requested_bytes != result.requested_bytes) {
 		policy_shrink_goal_drop(&vm->shrink_goal); /* libvirt refused: no chain */
+	} else if (result.action == POLICY_ACTION_SHRINK && !vm->surplus_unplug) {
+		vm->surplus_unplug = true;
+		vm->surplus_offered_bytes = releasable;
+		vm->surplus_plugged_bytes = vm->policy.plugged_bytes;
+	}
 }
 
 /* A shrink step completed (or the tick looks): take the next one toward
@@ -720,9 +793,25 @@ static void manager_vm_on_stats(Vm *vm, const SessionEvent *event)
 		 * recent (the arbiter ages the whole report). */
 		vm->report.free_bytes = vm->status.guest_free_bytes;
 		vm->report.total_bytes = vm->status.guest_total_bytes;
-		if (vm->report.unpluggable_bytes > vm->report.free_bytes + vm->report.clean_cache_bytes)
-			vm->report.unpluggable_bytes = vm->report.free_bytes + vm->report.clean_cache_bytes;
+		if (vm->surplus_at_ms &&
+		    manager_now_ms() - vm->surplus_at_ms < vm->manager->config.report_ttl_ms) {
+			if (vm->report.unpluggable_bytes > vm->report.free_bytes + vm->report.clean_cache_bytes)
+				vm->report.unpluggable_bytes = vm->report.free_bytes + vm->report.clean_cache_bytes;
+		} else {
+			/* No recent SURPLUS (a guest sends one only when it has
+			 * plenty by its own marks): estimate from STATS, so an
+			 * idle VM above its fair share can be reclaimed from
+			 * before it offers.  Free pages sit mostly in the
+			 * movable plugged blocks, but some are boot RAM's:
+			 * count three quarters, never more than is plugged.
+			 * The RECLAIM that goes first brings a real SURPLUS. */
+			vm->report.clean_cache_bytes = 0;
+			vm->report.unpluggable_bytes = MIN(vm->report.free_bytes / 4 * 3,
+							   vm->policy.plugged_bytes);
+		}
 		manager_vm_report(vm);
+		trust_stats(&vm->trust, &vm->manager->trust_config, vm->status.guest_available_bytes,
+			    vm->status.guest_total_bytes, manager_now_ms());
 	}
 }
 
@@ -760,6 +849,10 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 	case SESSION_EVENT_OPENED:
 		vm->session_open = true;
 		vm->session_epoch = session->epoch;
+		vm->surplus_at_ms = 0;
+		vm->surplus_unplug = false;
+		/* A new session does not wash a liar's record; a reboot does. */
+		trust_session_reset(&vm->trust);
 		vm->hello_deadline_ms = 0;
 		vm->status.has_protocol_version = true;
 		vm->status.protocol_version = session->version;
@@ -875,6 +968,8 @@ void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes
 	vm->status.plugged_bytes = plugged;
 	manager_policy_config(vm->manager, &config);
 	policy_unplug_progress(&vm->unplug, &config, plugged, manager_now_ms());
+	if (vm->surplus_unplug && !vm->unplug.active)
+		vm->surplus_unplug = false; /* released what it offered */
 	manager_vm_publish_contract(vm);
 	plugged_text = manager_size(plugged);
 	requested_text = manager_size(vm->policy.requested_bytes);
@@ -884,6 +979,7 @@ void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes
 		metrics_observe_plug(vm->manager->metrics,
 				     (double)(g_get_monotonic_time() - vm->plug_started_us) / 1e6);
 		vm->plug_started_us = 0;
+		trust_plugged(&vm->trust, manager_now_ms());
 	}
 	manager_vm_check_foreign(vm);
 	manager_vm_sync_arbiter(vm);
@@ -975,6 +1071,10 @@ void manager_vm_on_reboot(Vm *vm)
 	/* The requested size persisted through the reboot (same QEMU):
 	 * nothing is reset, but what the guest said before is stale. */
 	memset(&vm->report, 0, sizeof(vm->report));
+	vm->surplus_at_ms = 0;
+	vm->surplus_unplug = false;
+	trust_reset(&vm->trust);
+	manager_vm_trust_changed(vm);
 	manager_vm_sync_arbiter(vm);
 	if (vm->in_arbiter) {
 		ArbiterOps ops = { 0 };
@@ -1031,6 +1131,9 @@ void manager_vm_tick(Vm *vm, int64_t now_ms)
 		omemd_log(OMEMD_LOG_INFO, "vm %s: unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
 			  vm->name, plugged, requested, vm->unplug.reissues,
 			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
+		manager_vm_surplus_judged(vm);
 	}
+	trust_update(&vm->trust, now_ms);
+	manager_vm_trust_changed(vm);
 	manager_vm_next_step(vm, now_ms);
 }

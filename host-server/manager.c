@@ -135,6 +135,16 @@ static uint64_t manager_compute_budget(const Manager *manager)
 	return usable * config->overcommit_percent / 100;
 }
 
+void manager_defer(Manager *manager, GSourceFunc func, gpointer data, GDestroyNotify destroy)
+{
+	GSource *source = g_idle_source_new();
+
+	g_source_set_priority(source, G_PRIORITY_DEFAULT);
+	g_source_set_callback(source, func, data, destroy);
+	g_source_attach(source, manager->main_context);
+	g_source_unref(source);
+}
+
 Vm *vm_ref(Vm *vm)
 {
 	vm->refs++;
@@ -190,9 +200,10 @@ static void manager_add_domain(Manager *manager, virDomainPtr domain)
 	manager_link_start(vm);
 }
 
-/* --------------------------------------------------- libvirt event thread */
+/* ------------------------------------------------------- libvirt events */
 
-/* One libvirt event, copied on the event thread for the main thread. */
+/* One libvirt event, copied in libvirt's callback for a handler that runs
+ * outside it. */
 typedef enum {
 	LIBVIRT_EVENT_LIFECYCLE,
 	LIBVIRT_EVENT_REBOOT,
@@ -293,8 +304,7 @@ static void manager_post(Manager *manager, LibvirtEvent *event, virDomainPtr dom
 		libvirt_event_free(event);
 		return;
 	}
-	g_main_context_invoke_full(manager->main_context, G_PRIORITY_DEFAULT, manager_on_libvirt_event,
-				   event, libvirt_event_free);
+	manager_defer(manager, manager_on_libvirt_event, event, libvirt_event_free);
 }
 
 static int manager_cb_lifecycle(virConnectPtr conn, virDomainPtr domain, int event_type, int detail,
@@ -355,25 +365,6 @@ static void manager_cb_closed(virConnectPtr conn, int reason, void *opaque)
 	manager_post(opaque, event, NULL);
 }
 
-static void manager_event_wakeup(int timer, void *opaque)
-{
-	virEventRemoveTimeout(timer);
-}
-
-static gpointer manager_event_thread(gpointer data)
-{
-	Manager *manager = data;
-
-	while (!g_atomic_int_get(&manager->event_thread_quit)) {
-		if (virEventRunDefaultImpl() < 0) {
-			omemd_log(OMEMD_LOG_ERROR, "libvirt's event loop failed: %s",
-				  virGetLastErrorMessage());
-			g_usleep(100 * 1000);
-		}
-	}
-	return NULL;
-}
-
 static gpointer manager_transport_thread(gpointer data)
 {
 	Manager *manager = data;
@@ -396,6 +387,7 @@ Manager *manager_new(const OmemdConfig *config, bool dry_run, GError **error)
 	manager->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_unref);
 	manager->vms_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	manager->metrics = metrics_registry_new();
+	trust_config_init(&manager->trust_config);
 	manager->callback_lifecycle = manager->callback_reboot = -1;
 	manager->callback_device_removed = manager->callback_size = manager->callback_contract = -1;
 	manager->vm_dir = g_build_filename(config->run_dir, "vm", NULL);
@@ -486,6 +478,12 @@ static void manager_disconnect(Manager *manager)
 	virResetLastError();
 }
 
+/* libvirt prints every error to stderr by default; omemd logs the ones
+ * that matter itself, with context. */
+static void manager_libvirt_quiet(void *data, virErrorPtr error)
+{
+}
+
 static bool manager_connect(Manager *manager, GError **error)
 {
 	if (virEventRegisterDefaultImpl() < 0) {
@@ -493,7 +491,12 @@ static bool manager_connect(Manager *manager, GError **error)
 			    virGetLastErrorMessage());
 		return false;
 	}
-	manager->event_thread = g_thread_new("omemd-libvirt", manager_event_thread, manager);
+	/* libvirt's default event loop is GLib's default main context: the
+	 * main loop that serves everything else dispatches libvirt's events
+	 * too, so no thread of its own (one that iterated the same context
+	 * used to race with manager_start and ran handlers inside libvirt's
+	 * callbacks). */
+	virSetErrorFunc(NULL, manager_libvirt_quiet);
 	manager->conn = virConnectOpen(manager->config.connect);
 	if (!manager->conn) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -890,12 +893,6 @@ void manager_stop(Manager *manager)
 	while (manager->reconnecting)
 		g_main_context_iteration(manager->main_context, TRUE);
 	manager_disconnect(manager);
-	if (manager->event_thread) {
-		g_atomic_int_set(&manager->event_thread_quit, 1);
-		virEventAddTimeout(0, manager_event_wakeup, NULL, NULL);
-		g_thread_join(manager->event_thread);
-		manager->event_thread = NULL;
-	}
 	g_unlink(manager->pid_path);
 	omemd_log(OMEMD_LOG_INFO, "stopped; devices stay attached and sizes as they are");
 }

@@ -7,26 +7,29 @@
  * Threads (docs/omemd.md, "Threads"):
  *
  *  main thread        the default GMainContext.  Owns every Vm and the
- *                     budget; makes the quick libvirt calls (contract and
+ *                     arbiter; makes the quick libvirt calls (contract and
  *                     live XML reads, omem_domain_set_requested); runs
- *                     every decision (policy.h) and serves the status
- *                     socket (non-blocking writes, cut off after 5 s).
- *  libvirt event      runs virEventRunDefaultImpl (registered with
- *  thread             virEventRegisterDefaultImpl before connecting).  Its
- *                     callbacks only copy the event (domain UUID, detail,
- *                     alias, size) and hand it to the main context with
- *                     g_main_context_invoke.
+ *                     every decision (arbiter.h, policy.h) and serves the
+ *                     status and admission sockets and /metrics.  It also
+ *                     dispatches libvirt's events: libvirt's default event
+ *                     loop (virEventRegisterDefaultImpl) is this same GLib
+ *                     context.  The callbacks only copy the event (domain
+ *                     UUID, detail, alias, size) and queue it with
+ *                     manager_defer, so no handler runs inside libvirt's
+ *                     callback, under its locks.
  *  transport thread   its own GMainContext: every IvshmemServer (the
  *                     sockets QEMU connects to, doorbells), ring draining
  *                     and the omem-rpc sessions (transport.h).  It never
  *                     calls libvirt, because QEMU's ivshmem handshake runs
  *                     synchronously inside libvirt's attach-device call.
  *                     Session events go to the main context by
- *                     g_main_context_invoke; the main thread's answers
+ *                     manager_defer; the main thread's answers
  *                     (GRANT/DENY) come back the same way.
  *  GTask workers      attach-device and detach-device (detach can wait
  *                     5 s inside libvirt for the guest's eject), so that
- *                     no slow libvirt call stalls the main loop.
+ *                     no slow libvirt call stalls the main loop; and the
+ *                     reconnect attempt (virConnectOpen) after libvirtd
+ *                     went away.
  */
 #ifndef OMEM_MANAGER_H
 #define OMEM_MANAGER_H

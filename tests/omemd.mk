@@ -25,6 +25,14 @@ unit_test_omemd_config_LDADD = $(LIBOMEMD_UTIL)
 unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c
 unit_test_omemd_notify_LDADD = $(LIBOMEMD_UTIL)
 
+# A lying guest's trust (trust.c): every strike rule, the window, the
+# limits while distrusted, the restore, and honest sequences that must
+# never strike.
+check_PROGRAMS += unit/test-omemd-trust
+TESTS += unit/test-omemd-trust
+unit_test_omemd_trust_SOURCES = unit/test-omemd-trust.c
+unit_test_omemd_trust_LDADD = $(LIBOMEMD_UTIL)
+
 unit_test_omemd_status_SOURCES = unit/test-omemd-status.c
 unit_test_omemd_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/virt-omem
 unit_test_omemd_status_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)

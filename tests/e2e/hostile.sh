@@ -4,11 +4,16 @@
 # alone with one log line; omemd never crashes and never grants past a
 # contract.
 #
-# Two small guests under one real omemd: A misbehaves through
+# Three small guests under one real omemd: A and C misbehave through
 # omem_client.ko's test hook (debugfs inject, guest-client/omem_inject.c),
 # B is well-behaved and grows under memload the whole time.  A's cap is
 # lowered to CAP_MIB total so "never past the contract" has teeth; a
-# sampler follows A's requested and plugged sizes throughout.  In order:
+# sampler follows A's requested and plugged sizes throughout.  C holds
+# its memory under memload, for the lie a SURPLUS can tell.  In order:
+#   idle-demand  (A, trusted, idle) NORMAL DEMANDs of 128 MiB while
+#            plenty is available -> one "trust lowered" line, then A's
+#            requested rises by at most one step per 10 s
+#            (host-server/trust.h)
 #   lie      DEMAND of 2^63 bytes -> ERROR; SURPLUS with absurd figures
 #            -> clamped (never below min); the session stays open
 #   garbage  3 broken slots -> 3 ERRORs, one "refused" log line, still open
@@ -22,7 +27,12 @@
 # the test re-attaches A's transport device (detach + attach the same
 # <shmem>), which is the documented way back.  At the end: omemd still
 # runs, B's memload holds its memory with no OOM kill, B's one session is
-# still open, A still runs on what it has.  ~90 s under TCG.  TAP on stdout.
+# still open, A still runs on what it has.  Last:
+#   fake-surplus (C, holding its memory) SURPLUS offering all it has
+#            plugged -> omemd shrinks, the unplug stalls (virtio-mem
+#            cannot unplug memory in use), repeated until one "trust
+#            lowered" line; C's workload is not OOM-killed
+# ~2 min under TCG.  TAP on stdout.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -35,13 +45,22 @@ set -u
 BOOT_MIB=256
 A_VMEM_MIB=768
 B_VMEM_MIB=512
+C_VMEM_MIB=512
 CAP_MIB=512              # A's cap, total: at most 256 MiB plugged
 A_MAX_PLUGGED_MIB=$((CAP_MIB - BOOT_MIB))
 OVERHEAD_MIB=128         # omemd's default vm_overhead
-# Beyond both guests' boot RAM and overhead, 768 MiB: B may take all its
-# 512 MiB, A keeps room up to its cap.
-BUDGET=$((768 + 2 * (BOOT_MIB + OVERHEAD_MIB)))M
+# Beyond the guests' boot RAM and overhead, 768 MiB: B may take all its
+# 512 MiB, A keeps room up to its cap; and C's 512 MiB on top.
+BUDGET=$((768 + C_VMEM_MIB + 3 * (BOOT_MIB + OVERHEAD_MIB)))M
 B_LOAD=448M              # needs ~256 MiB plugged on a 256 MiB guest
+C_LOAD=448M              # the same on C: its plugged memory is in use
+# omemd's trust (host-server/trust.h defaults): one step per interval
+# while distrusted.
+TRUST_STEP_MIB=128
+TRUST_INTERVAL_MS=10000
+IDLE_DEMANDS=75          # 15 s at 200 ms
+FAKE_SURPLUS_TRIES=4
+STALL_TIMEOUT=20         # unplug_retry_s (10) + a plug's worth of TCG time
 B_MIN_PLUGGED_MIB=128
 BOOT_TIMEOUT=120
 ATTACH_TIMEOUT=60
@@ -154,7 +173,113 @@ errors_received_at_least() {
     [ "$(counter "$A" errors_received)" -ge "$1" ] 2>/dev/null
 }
 
+# trust_lines MARK NAME: omemd's "trust lowered" lines about NAME since MARK.
+trust_lines() {
+    omemd_log_since "$1" | grep "vm $2: trust lowered: "
+}
+
+trust_lowered_seen() {
+    [ -n "$(trust_lines "$1" "$2")" ]
+}
+
+# spawned_done NAME JOB: the guest's command spawned as JOB has ended
+# (the guest's `finished JOB` says 255 while it runs).
+spawned_done() {
+    local status
+    guest_run "$1" "finished $2" 30 >/dev/null
+    status=$?
+    [ "$status" != 255 ] && [ "$status" != 124 ]
+}
+
+# spawned_running NAME JOB: the guest says JOB still runs.
+spawned_running() {
+    guest_run "$1" "finished $2" 30 >/dev/null
+    [ $? = 255 ]
+}
+
+# check_trust_lowered WHAT NAME MARK: exactly one "trust lowered" line
+# about NAME since MARK, none about B.
+check_trust_lowered() {
+    local what=$1 name=$2 mark=$3 lines
+    lines=$(trust_lines "$mark" "$name")
+    check "$what: exactly one 'trust lowered' line ($(printf '%s\n' "$lines" | grep -c .))" \
+        test "$(printf '%s\n' "$lines" | grep -c .)" = 1
+    [ -n "$lines" ] && diag "$what: ${lines#*vm }"
+    check "$what: nothing about B's trust" test -z "$(omemd_log_since "$mark" | grep "vm $B: trust")"
+    check_bystander "$what"
+}
+
 # ---------------------------------------------------------------- scenarios
+
+# A asks for 128 MiB every 200 ms while idle, with its true MemAvailable.
+# The first grant plugs; from then on each NORMAL DEMAND claims more than
+# half the guest and twice its size available: three strikes in a second.
+scenario_idle_demand() {
+    local mark rates lowered_at start rise
+    mark=$(omemd_log_mark)
+    rates=$(mktemp)
+    guest_run "$A" "spawn idle sh -c 'echo idle-demand $IDLE_DEMANDS > $INJECT'" 30 >/dev/null
+    check "idle-demand: omemd lowers A's trust" \
+        omemd_wait_log "vm $A: trust lowered: " 20 "$mark"
+    # A's requested size, in ms and MiB, while the DEMANDs go on.
+    lowered_at=$(date +%s%3N)
+    start=$SECONDS
+    while [ $((SECONDS - start)) -lt 12 ]; do
+        echo "$(date +%s%3N) $(omem_requested_mib "$A")" >>"$rates"
+        sleep 0.5
+    done
+    # The largest rise between two samples less than an interval apart.
+    rise=$(awk -v interval="$TRUST_INTERVAL_MS" '
+        $2 != "" { t[NR] = $1; r[NR] = $2 }
+        END {
+            for (i in t)
+                for (j in t)
+                    if (t[j] > t[i] && t[j] - t[i] < interval && r[j] - r[i] > m)
+                        m = r[j] - r[i]
+            print m + 0
+        }' "$rates")
+    check "idle-demand: after that A's requested rose by at most $TRUST_STEP_MIB MiB per 10 s ($rise MiB, $(wc -l <"$rates") samples from $lowered_at ms)" \
+        test "$rise" -le "$TRUST_STEP_MIB"
+    rm -f "$rates"
+    poll_until 20 spawned_done "$A" idle || diag "idle-demand: A's injection still runs"
+    check_trust_lowered idle-demand "$A" "$mark"
+    check "idle-demand: A's session stays open" session_state_is "$A" open
+    check_contract idle-demand
+}
+
+# C holds its plugged memory under memload and offers all of it back.
+# omemd believes the first offers and shrinks; the unplug stalls.  Each
+# stall that released under half the offer is a strike: the third lowers
+# C's trust, and later offers are no longer believed.
+scenario_fake_surplus() {
+    local mark try oom_before attempt_mark
+    mark=$(omemd_log_mark)
+    oom_before=$(omem_guest_oom_kills "$C")
+    for try in $(seq 1 "$FAKE_SURPLUS_TRIES"); do
+        attempt_mark=$(omemd_log_mark)
+        guest_run "$C" "echo fake-surplus > $INJECT" 30 >/dev/null
+        # The unplug ends one of two ways: it stalls (omemd re-issues it
+        # after unplug_retry_s), or C, short of memory while virtio-mem
+        # isolates its blocks, asks for it back first (seen under TCG:
+        # 128 of 384 MiB offered came out, then a HIGH DEMAND).
+        omemd_wait_log "vm $C: (trust lowered: |unplug stalled|DEMAND .* -> GRANT)" \
+            "$STALL_TIMEOUT" "$attempt_mark" >/dev/null
+        if poll_until 3 trust_lowered_seen "$mark" "$C"; then
+            diag "fake-surplus: trust lowered after $try offers"
+            break
+        fi
+    done
+    check "fake-surplus: omemd shrank C on its offer" \
+        grep -q "vm $C: SURPLUS .* -> SHRINK" <<<"$(omemd_log_since "$mark")"
+    check "fake-surplus: C's unplug did not complete (stalled, or C asked back)" \
+        grep -Eq "vm $C: (unplug stalled|DEMAND .* -> GRANT)" <<<"$(omemd_log_since "$mark")"
+    poll_until 10 trust_lowered_seen "$mark" "$C"
+    check_trust_lowered fake-surplus "$C" "$mark"
+    check "fake-surplus: C's memload was not OOM-killed (oom_kill $oom_before -> $(omem_guest_oom_kills "$C"))" \
+        test "${oom_before:-x}" = "$(omem_guest_oom_kills "$C")"
+    check "fake-surplus: C's memload still runs" spawned_running "$C" load
+}
+
 
 scenario_lie() {
     local errors mark
@@ -231,7 +356,10 @@ B=$GUEST
 guest_start hostile-a --boot-mib "$BOOT_MIB" --vmem-mib "$A_VMEM_MIB" ||
     bail_out "could not start guest A"
 A=$GUEST
-for name in "$A" "$B"; do
+guest_start hostile-c --boot-mib "$BOOT_MIB" --vmem-mib "$C_VMEM_MIB" ||
+    bail_out "could not start guest C"
+C=$GUEST
+for name in "$A" "$B" "$C"; do
     marker=$(guest_wait_for "$name" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1) ||
         bail_out "$name does not boot: $marker"
     case $marker in
@@ -239,11 +367,12 @@ for name in "$A" "$B"; do
         *) bail_out "omem_client.ko is not loaded in $name (built? see configure)" ;;
     esac
 done
-ok "A and B boot ($(omem_elapsed "$script_start")s)"
+ok "A, B and C boot ($(omem_elapsed "$script_start")s)"
 
 omemd_start --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
-if omem_wait_session "$A" "$ATTACH_TIMEOUT" && omem_wait_session "$B" "$ATTACH_TIMEOUT"; then
-    ok "omemd attaches both guests and their sessions open ($(omem_elapsed "$script_start")s)"
+if omem_wait_session "$A" "$ATTACH_TIMEOUT" && omem_wait_session "$B" "$ATTACH_TIMEOUT" &&
+    omem_wait_session "$C" "$ATTACH_TIMEOUT"; then
+    ok "omemd attaches the three guests and their sessions open ($(omem_elapsed "$script_start")s)"
 else
     bail_out "no sessions: $(omemd_log | tail -n 10)"
 fi
@@ -257,16 +386,24 @@ ok "A capped at $CAP_MIB MiB total"
 B_OOM_BEFORE=$(omem_guest_oom_kills "$B")
 B_PLUGGED_BEFORE=$(omem_plugged_mib "$B")
 guest_run "$B" "spawn load memload --size $B_LOAD --step 32M --interval 250ms --hold forever" 30 >/dev/null
+guest_run "$C" "spawn load memload --size $C_LOAD --step 32M --interval 250ms --hold forever" 30 >/dev/null
 SAMPLES=$(mktemp)
 sample &
 SAMPLER_PID=$!
 omem_track_pid "$SAMPLER_PID"
 
+hostile_scenario "idle demand" scenario_idle_demand
 hostile_scenario "lie" scenario_lie
 hostile_scenario "garbage under the error limit" scenario_garbage_errors
 hostile_scenario "flood" scenario_flood
 hostile_scenario "garbage past the error limit" scenario_garbage_cut_off
 hostile_scenario "ring index" scenario_index
+
+c_holding() {
+    guest_run "$C" "cat /tmp/load.log" 30 | grep -q '^memload: holding'
+}
+poll_until 60 c_holding || diag "C's memload does not hold $C_LOAD yet: $(guest_run "$C" 'cat /tmp/load.log' 30 | tail -n 1)"
+hostile_scenario "fake surplus" scenario_fake_surplus
 
 # ---------------------------------------------------------------- B, A, omemd
 
