@@ -157,6 +157,21 @@ plugged_at_most() {
     plugged=$(omem_plugged_mib "$1") && [ "$plugged" -le "$2" ]
 }
 
+# found_plugged_mib NAME MARK: the plugged size in omemd's "vm NAME:
+# managed (...)" line after MARK, in MiB ("-" when there is none).
+found_plugged_mib() {
+    omemd_log_since "$2" | "$OMEM_PYTHON" -c '
+import re, sys
+name = sys.argv[1]
+for line in sys.stdin:
+    m = re.search(r"vm %s: managed .*plugged ([0-9.]+) (MiB|GiB)" % re.escape(name), line)
+    if m:
+        value = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
+        print(int(round(value)))
+        sys.exit(0)
+print("-")' "$1"
+}
+
 # pool_at_least MIB: the arbiter's pool (what a grant may take now) has MIB.
 pool_at_least() {
     local pool
@@ -516,7 +531,13 @@ step_omemd_restart() {
     omemd_start --config "$OMEMD_CONFIG" --budget "${BUDGET_MIB}M" ||
         bail_out "omemd does not start again: $(omemd_log | tail -n 5)"
     poll_until 10 status_lists_all
-    after=$(status_sample | cut -d' ' -f3-)
+    # What the new omemd found is its "managed" line: read before the
+    # guests' new sessions send SURPLUS, which may shrink them at once.
+    after=
+    for name in "$A" "$B" "$C"; do
+        after="$after $(found_plugged_mib "$name" "$mark")"
+    done
+    after=${after# }
     set -- $before
     for b in "$@"; do
         a=${after%% *}
@@ -603,6 +624,9 @@ step_libvirtd_restart() {
     after=$(status_sample | cut -d' ' -f3-)
     check "the status lists A, B, C with the same plugged sizes (before: $before, after: $after MiB)" \
         test "$before" = "$after"
+    # B is above its fair share: it grows only from a pool with room.
+    poll_until 60 pool_at_least 192 ||
+        diag "the pool has only $(( $(omem_host_status pool_bytes) / MIB )) MiB for B's growth"
     mark=$(omemd_log_mark)
     load=$(load_for "$B" 192)
     plugged=$(omem_plugged_mib "$B")
@@ -692,6 +716,32 @@ step_destroy() {
     check "the status still lists A and C" status_lists "$A"
 }
 
+# ---------------------------------------------------------------- 6. drain
+
+# Maintenance through the metadata: virt-omem drain brings C down to its
+# min step by step (no grant meanwhile), undrain lets it ask again.
+step_drain() {
+    local output status=0 start plugged floor=$((MIN_MIB - BOOT_MIB))
+    start=$(omem_now)
+    output=$(vo drain "$C" --wait --timeout 90 2>&1) || status=$?
+    plugged=$(omem_plugged_mib "$C")
+    if [ "$status" = 0 ] && [ "$plugged" -le "$floor" ]; then
+        ok "virt-omem drain --wait brings C to its min ($plugged MiB plugged, $(omem_elapsed "$start")s): $output"
+    else
+        not_ok "virt-omem drain --wait brings C to its min" "exit $status: $output" \
+            "plugged $plugged MiB, floor $floor" "$(omemd_log | grep "vm $C" | tail -n 5)"
+    fi
+    check "the status shows C's contract draining" \
+        test "$(omem_status_get "$C" contract.drain)" = True
+    output=$(vo undrain "$C" 2>&1) || diag "undrain: $output"
+    check "virt-omem undrain clears it ($output)" \
+        poll_until 10 status_says_not_draining "$C"
+}
+
+status_says_not_draining() {
+    [ "$(omem_status_get "$1" contract.drain)" = False ]
+}
+
 arbiter_step() {
     local description=$1 start
     shift
@@ -718,7 +768,10 @@ arbiter_step "2. omemd killed mid-growth and restarted" step_omemd_restart
 arbiter_step "3. libvirtd restart" step_libvirtd_restart
 arbiter_step "4. admission refusal" step_admission
 arbiter_step "5. B destroyed mid-grant" step_destroy
+arbiter_step "6. C drained for maintenance" step_drain
 check_budget "whole run" 0
+# omemd's own footprint after all that (docs/benchmarks.md quotes it).
+diag "omemd: $(grep -E '^(VmRSS|VmHWM|Threads)' "/proc/$OMEMD_PID/status" 2>/dev/null | tr -s ' \t' ' ' | tr '\n' ' ')"
 
 diag "whole arbiter scenario: $(omem_elapsed "$script_start")s"
 done_testing
