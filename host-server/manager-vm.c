@@ -1031,12 +1031,33 @@ void manager_vm_apply_contract(Vm *vm)
 
 void manager_vm_reattach(Vm *vm, virDomainPtr domain)
 {
-	uint64_t requested = vm->policy.requested_bytes;
+	uint64_t requested = vm->policy.requested_bytes, plugged = vm->policy.plugged_bytes;
+	g_autoptr(GHashTable) plugged_by_alias = vm->plugged_by_alias; /* the old table */
 
 	virDomainRef(domain);
 	virDomainFree(vm->domain);
 	vm->domain = domain;
-	if (manager_vm_read_devices(vm) == 0 && requested != vm->policy.requested_bytes) {
+	/* read_devices replaces the table's contents: keep a copy. */
+	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (manager_vm_read_devices(vm) < 0) {
+		/* Logged; keep what omemd knew. */
+		g_hash_table_unref(vm->plugged_by_alias);
+		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
+	} else if (vm->policy.plugged_bytes == 0 && plugged > 0 &&
+		   vm->policy.requested_bytes == requested) {
+		/* Right after its restart libvirtd may not have asked QEMU
+		 * for the devices' sizes yet (<current> absent).  Nothing was
+		 * unplugged: keep what the last event said until the next. */
+		g_autofree char *kept = manager_size(plugged);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: libvirt reports no plugged size yet after the reconnect; keeping %s until its next size event",
+			  vm->name, kept);
+		g_hash_table_unref(vm->plugged_by_alias);
+		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
+		vm->policy.plugged_bytes = plugged;
+		vm->status.plugged_bytes = plugged;
+	}
+	if (requested != vm->policy.requested_bytes) {
 		g_autofree char *was = manager_size(requested);
 		g_autofree char *now = manager_size(vm->policy.requested_bytes);
 

@@ -738,6 +738,42 @@ step_drain() {
         poll_until 10 status_says_not_draining "$C"
 }
 
+# ---------------------------------------------------------------- 7. reboot
+
+# A reset keeps the QEMU process and the device's requested size; the
+# guest's virtio_mem plugs back up to it as it boots, its module says
+# HELLO again, and omemd re-evaluates instead of assuming a reset to 0.
+step_reboot() {
+    local mark requested_before requested_after output status=0 line
+    requested_before=$(omem_requested_mib "$A")
+    mark=$(omemd_log_mark)
+    # The harness's guests have on_reboot=destroy (QEMU's reboot action
+    # "shutdown", which a reset obeys too); make this one reset for real.
+    omem_virsh qemu-monitor-command "$A" '{"execute":"set-action","arguments":{"reboot":"reset"}}' \
+        >/dev/null 2>&1 || diag "set-action reboot=reset failed: the reset may stop A"
+    output=$(omem_virsh reset "$A" 2>&1) || status=$?
+    check "virsh reset A (exit $status)" test "$status" = 0
+    if line=$(omemd_wait_log "vm $A: rebooted" 20 "$mark"); then
+        ok "omemd sees the reboot: ${line#*: }"
+    else
+        not_ok "omemd sees the reboot" "$output" "$(omemd_log_since "$mark" | tail -n 5)"
+    fi
+    if omemd_wait_log "vm $A: session open" 90 "$mark" >/dev/null; then
+        ok "A's module says HELLO again after the reboot"
+    else
+        not_ok "A's module says HELLO again after the reboot" "$(omemd_log_since "$mark" | tail -n 5)"
+    fi
+    requested_after=$(omem_requested_mib "$A")
+    check "requested survives the reboot inside the contract ($requested_before -> $requested_after MiB, floor $((MIN_MIB - BOOT_MIB)))" \
+        test "$requested_after" -ge $((MIN_MIB - BOOT_MIB))
+    check "A's plugged follows requested again (plugged $(omem_plugged_mib "$A"), requested $(omem_requested_mib "$A") MiB)" \
+        poll_until 30 plugged_matches_requested "$A"
+}
+
+plugged_matches_requested() {
+    [ "$(omem_plugged_mib "$1")" = "$(omem_requested_mib "$1")" ]
+}
+
 status_says_not_draining() {
     [ "$(omem_status_get "$1" contract.drain)" = False ]
 }
@@ -769,6 +805,7 @@ arbiter_step "3. libvirtd restart" step_libvirtd_restart
 arbiter_step "4. admission refusal" step_admission
 arbiter_step "5. B destroyed mid-grant" step_destroy
 arbiter_step "6. C drained for maintenance" step_drain
+arbiter_step "7. A reset (reboot, same QEMU)" step_reboot
 check_budget "whole run" 0
 # omemd's own footprint after all that (docs/benchmarks.md quotes it).
 diag "omemd: $(grep -E '^(VmRSS|VmHWM|Threads)' "/proc/$OMEMD_PID/status" 2>/dev/null | tr -s ' \t' ' ' | tr '\n' ' ')"
