@@ -779,12 +779,7 @@ status_says_not_draining() {
 }
 
 arbiter_step() {
-    local description=$1 start
-    shift
-    diag "step: $description"
-    start=$(omem_now)
-    "$@"
-    diag "step: $description took $(omem_elapsed "$start")s"
+    omem_timed step "$@"
 }
 
 # ---------------------------------------------------------------- main

@@ -335,12 +335,7 @@ scenario_index() {
 }
 
 hostile_scenario() {
-    local description=$1 start
-    shift
-    diag "scenario: $description"
-    start=$(omem_now)
-    "$@"
-    diag "scenario: $description took $(omem_elapsed "$start")s"
+    omem_timed scenario "$@"
 }
 
 # ---------------------------------------------------------------- main

@@ -157,6 +157,17 @@ poll_until() {
     done
 }
 
+# omem_timed KIND DESCRIPTION COMMAND...: run COMMAND between two diag
+# lines, "KIND: DESCRIPTION" and "... took Ns" (scenarios, steps).
+omem_timed() {
+    local kind=$1 description=$2 start
+    shift 2
+    diag "$kind: $description"
+    start=$(omem_now)
+    "$@"
+    diag "$kind: $description took $(omem_elapsed "$start")s"
+}
+
 guest_rundir() {
     echo "$OMEM_TEST_DIR/run/$1"
 }
