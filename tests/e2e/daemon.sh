@@ -16,6 +16,9 @@
 #   reload      SIGHUP with an unknown key fails with FILE:LINE and keeps
 #               the budget; a good file applies the new budget; restart-only
 #               keys are reported
+#   dry run     omemd --dry-run starts and says so
+#   pressure    host_low above the host's MemAvailable: status says the
+#               host is short and the pool is empty; and back
 # Its omemd manages no domain (--domains matches none), so it may run beside
 # the real-guest scripts.  TAP on stdout.
 set -u
@@ -172,6 +175,16 @@ check "a good file applies the new budget at once" \
     test "$(omem_host_status budget_bytes)" = $((3072 * MIB))
 check "a restart-only key is reported as such" \
     grep -q "listen changed .* takes effect when omemd restarts" <(omemd_log_since "$mark")
+# Host pressure: with host_low above what this host has, the host is short
+# and the pool is empty (tick: within ~1 s of the reload).
+printf '[host]\nbudget = 3G\nhost_low = 1T\n' >"$WORK/omemd.conf"
+kill -HUP "$OMEMD_PID"
+host_short() { [ "$(omem_host_status short)" = True ] && [ "$(omem_host_status pool_bytes)" = 0 ]; }
+check "host_low above MemAvailable: the host is short, the pool empty" poll_until 5 host_short
+printf '[host]\nbudget = 3G\n' >"$WORK/omemd.conf"
+kill -HUP "$OMEMD_PID"
+host_fine() { [ "$(omem_host_status short)" = False ] && [ "$(omem_host_status pool_bytes)" -gt 0 ]; }
+check "back to the default host_low: not short, the pool back" poll_until 5 host_fine
 check "omemd still runs" kill -0 "$OMEMD_PID"
 
 # ---- omemd gone
@@ -188,5 +201,10 @@ status=0
 omem_domain "$big" "$uuid_big" 3G | "$HOOK" --fail-closed --socket "$OMEMD_RUN_DIR/admission.sock" \
     "$big" prepare begin - 2>/dev/null || status=$?
 check "omemd gone, --fail-closed: refused (exit $status)" test "$status" = 1
+
+# ---- dry run
+omemd_start --config "$WORK/omemd.conf" --dry-run || bail_out "omemd --dry-run does not start: $(omemd_log | tail -n 5)"
+check "--dry-run says so when ready" \
+    grep -q "ready: .*dry run: nothing is resized or attached" <(omemd_log)
 
 done_testing
