@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * manager-private.h: the manager's objects, shared by its files only:
- * manager.c (threads, libvirt connection and events, VM registry),
- * manager-vm.c (each VM's decisions and actuation), manager-link.c
+ * manager.c (threads, start/reload/stop, budget, VM registry),
+ * manager-libvirt.c (the libvirt connection, events, reconnection),
+ * manager-vm.c (each VM's guest side and decisions), manager-vm-libvirt.c
+ * (each VM's libvirt side: discovery, live XML, events), manager-arbiter.c
+ * (the arbiter's side: ops, admission, its figures), manager-link.c
  * (attaching the transport device), manager-status.c (status socket).
  * Everything here belongs to the main thread unless a field says so.
  */
@@ -190,29 +193,66 @@ Vm *vm_ref(Vm *vm);
 void vm_unref(Vm *vm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Vm, vm_unref)
 
-/* manager-vm.c: a VM found running (scan or start event); NULL when it is
- * not an omem domain or its contract is unusable (logged). */
+/* manager.c: the registry.  A running omem domain joins (not an omem
+ * domain, already known or outside [daemon] domains: nothing happens);
+ * a VM that stopped leaves, its memory back to the pool at once. */
+void manager_add_domain(Manager *manager, virDomainPtr domain);
+void manager_vm_remove(Manager *manager, Vm *vm, const char *why);
+
+/* manager-libvirt.c: connect and register for the domain events (also
+ * sets up libvirt's event loop, the main loop's context). */
+bool manager_connect(Manager *manager, GError **error);
+/* manager-libvirt.c: stop reconnecting, drop the callbacks and the
+ * connection. */
+void manager_libvirt_stop(Manager *manager);
+
+/* manager-vm-libvirt.c: a VM found running (scan or start event); NULL
+ * when it is not an omem domain or its contract is unusable (logged). */
 Vm *manager_vm_discover(Manager *manager, virDomainPtr domain);
-/* manager-vm.c: libvirtd came back: take the new connection's @domain
- * and read devices and contract again. */
+/* manager-vm-libvirt.c: libvirtd came back: take the new connection's
+ * @domain and read devices and contract again. */
 void manager_vm_reattach(Vm *vm, virDomainPtr domain);
-/* manager-vm.c: libvirt events, already on the main thread. */
+/* manager-vm-libvirt.c: libvirt events, already on the main thread. */
 void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes);
 void manager_vm_on_contract_change(Vm *vm);
+/* manager-vm.c: the reboot event (same QEMU, the guest starts afresh). */
 void manager_vm_on_reboot(Vm *vm);
 /* manager-vm.c: a transport event, already on the main thread. */
 void manager_vm_on_transport(Vm *vm, const TransportEvent *event);
 /* manager-vm.c: the 1 s tick: HELLO deadline, stalled unplugs, the next
  * shrink step if a size event was missed. */
 void manager_vm_tick(Vm *vm, int64_t now_ms);
-/* manager-vm.c: hand the VM to the arbiter and bring requested inside
- * [min, cap] (at discovery). */
+/* manager-vm-libvirt.c: set the devices' requested size (a dry run only
+ * pretends); false when libvirt refused (logged). */
+bool manager_vm_set_requested(Vm *vm, uint64_t requested_bytes);
+/* manager-vm-libvirt.c: re-send the requested size unchanged so that the
+ * guest retries a stalled unplug at once; false when that failed. */
+bool manager_vm_reissue(Vm *vm);
+/* manager-vm.c: the next shrink step toward the last SURPLUS's goal. */
+void manager_vm_next_step(Vm *vm, int64_t now_ms);
+/* manager-vm.c: apply a SHRINK or GROW (libvirt), log and record it,
+ * follow an unplug, tell the arbiter the size that holds. */
+void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause);
+/* manager-vm.c: hand a message for session @epoch to the transport
+ * thread: the answer to the DEMAND @reply_to (@is_reply), or omemd's own
+ * (RECLAIM). */
+void manager_vm_send(Vm *vm, uint32_t epoch, bool is_reply, uint32_t reply_to,
+		     const struct rpc_msg *msg);
+
+/* manager-arbiter.c: hand the VM to the arbiter and bring requested
+ * inside [min, cap] (at discovery). */
 void manager_vm_apply_contract(Vm *vm);
-/* manager-vm.c: tell the arbiter the VM's sizes as omemd knows them. */
+/* manager-arbiter.c: the contract omemd just read goes to the arbiter;
+ * what it decides follows. */
+void manager_vm_contract_to_arbiter(Vm *vm);
+/* manager-arbiter.c: tell the arbiter the VM's sizes as omemd knows them. */
 void manager_vm_sync_arbiter(Vm *vm);
-/* manager-vm.c: carry out what the arbiter decided for other VMs. */
+/* manager-arbiter.c: the guest's figures (vm->report, stamped now) to the
+ * arbiter; unpluggable counts only while the guest is trusted. */
+void manager_vm_report(Vm *vm);
+/* manager-arbiter.c: carry out what the arbiter decided for other VMs. */
 void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *cause);
-/* manager-vm.c: the VM leaves the arbiter (stopped, crashed, destroyed). */
+/* manager-arbiter.c: the VM leaves the arbiter (stopped, crashed, destroyed). */
 void manager_vm_forget(Vm *vm);
 /* manager-vm.c: publish the WELCOME figures to the transport. */
 void manager_vm_publish_contract(Vm *vm);
@@ -226,7 +266,7 @@ void manager_link_check_eject(Vm *vm, int64_t now_ms);
 /* manager-link.c: hand the transport to the transport thread to be freed. */
 void manager_link_release(Vm *vm);
 
-/* manager-vm.c: refresh the arbiter's figures in the VM's status record. */
+/* manager-arbiter.c: refresh the arbiter's figures in the VM's status record. */
 void manager_vm_update_status(Vm *vm);
 
 /* manager-status.c */
@@ -241,7 +281,7 @@ void manager_status_stop(Manager *manager);
  * (docs/admission.md); stop also frees what start set up. */
 bool manager_admission_start(Manager *manager, GError **error);
 void manager_admission_stop(Manager *manager);
-/* manager-vm.c: whether the budget covers @request's contract min; a
+/* manager-arbiter.c: whether the budget covers @request's contract min; a
  * refusal's *ret_message (g_free, may stay NULL) gives the numbers. */
 bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message);
 

@@ -1,23 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * manager-vm.c: one VM's life inside omemd, on the main thread: found
- * (contract and devices read from libvirt), its guest's DEMAND, SURPLUS
- * and STATS decided with policy.h and answered, sizes followed through
- * libvirt's events (each completed shrink step followed by the next toward
- * the SURPLUS's goal), no-HELLO guests held at min, stalled unplugs
- * re-issued.  Every decision is one log line at info and one entry in the
- * VM's status record.
+ * manager-vm.c: one VM's guest side inside omemd, on the main thread: its
+ * DEMAND, SURPLUS and STATS decided (with the arbiter and policy.h) and
+ * answered, how far its word is trusted (trust.h), resizes applied, each
+ * completed shrink step followed by the next toward the SURPLUS's goal,
+ * reboots, no-HELLO guests held at min, stalled unplugs re-issued.  The
+ * libvirt side (discovery, live XML, events) is manager-vm-libvirt.c.
+ * Every decision is one log line at info and one entry in the VM's status
+ * record.
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
-#include <libvirt/virterror.h>
-
-#include "admission.h"
 #include "manager-private.h"
-#include "omem-virt-internal.h"
 #include "omemd-log.h"
 
 static const char *const urgency_names[] = { "?", "LOW", "NORMAL", "HIGH", "CRITICAL" };
@@ -39,234 +35,36 @@ static const char *manager_deny_name(uint32_t reason)
 	return "?";
 }
 
-static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause);
+typedef struct {
+	Transport *transport;
+	uint32_t epoch, reply_to;
+	bool is_reply;
+	struct rpc_msg msg;
+} ManagerOutgoing;
 
-/* Read the live XML's virtio-mem devices into the VM (requested, plugged
- * per alias, block).  Returns 0 or -1 with the reason logged. */
-static int manager_vm_read_devices(Vm *vm)
+static gboolean manager_vm_send_now(gpointer data)
 {
-	g_autofree char *xml = virDomainGetXMLDesc(vm->domain, 0);
-	g_autoptr(xmlDoc) doc = NULL;
-	g_autoptr(OmemDomainMemory) memory = NULL;
-	uint64_t requested = 0, plugged = 0, block = 0;
+	ManagerOutgoing *out = data;
 
-	if (!xml) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read its live XML: %s", vm->name,
-			  virGetLastErrorMessage());
-		return -1;
-	}
-	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
-	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0 || memory->devices->len == 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read its virtio-mem devices: %s", vm->name,
-			  doc && memory ? "none in the live XML" : omem_error_last_message());
-		return -1;
-	}
-	g_hash_table_remove_all(vm->plugged_by_alias);
-	for (guint i = 0; i < memory->devices->len; i++) {
-		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
-		guint64 *value = g_new(guint64, 1);
-
-		*value = device->plugged_bytes;
-		g_hash_table_insert(vm->plugged_by_alias,
-				    g_strdup(device->alias ? device->alias : "(none)"), value);
-		requested += device->requested_bytes;
-		plugged += device->plugged_bytes;
-		block = MAX(block, device->block_bytes);
-	}
-	vm->policy.requested_bytes = requested;
-	vm->policy.plugged_bytes = plugged;
-	vm->policy.block_bytes = block;
-	vm->status.has_memory = true;
-	vm->status.requested_bytes = requested;
-	vm->status.plugged_bytes = plugged;
-	return 0;
+	if (out->is_reply)
+		transport_send_reply(out->transport, out->epoch, out->reply_to, &out->msg);
+	else
+		transport_send_message(out->transport, out->epoch, &out->msg);
+	return G_SOURCE_REMOVE;
 }
 
-/* The devices' requested size in the live XML, summed; false when it
- * cannot be read (logged at debug: the caller just skips a check). */
-static bool manager_vm_read_requested(Vm *vm, uint64_t *ret_requested)
+void manager_vm_send(Vm *vm, uint32_t epoch, bool is_reply, uint32_t reply_to,
+		     const struct rpc_msg *msg)
 {
-	g_autofree char *xml = virDomainGetXMLDesc(vm->domain, 0);
-	g_autoptr(xmlDoc) doc = NULL;
-	g_autoptr(OmemDomainMemory) memory = NULL;
-	uint64_t requested = 0;
+	ManagerOutgoing *out = g_new0(ManagerOutgoing, 1);
 
-	if (!xml) {
-		omemd_log(OMEMD_LOG_DEBUG, "vm %s: cannot read its live XML: %s", vm->name,
-			  virGetLastErrorMessage());
-		return false;
-	}
-	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
-	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0 || memory->devices->len == 0)
-		return false;
-	for (guint i = 0; i < memory->devices->len; i++)
-		requested += ((const OmemVirtioMemDevice *)g_ptr_array_index(memory->devices, i))->requested_bytes;
-	*ret_requested = requested;
-	return true;
-}
-
-/* Copy a validated contract into the VM's policy view and status. */
-static void manager_vm_take_contract(Vm *vm, const OmemContract *contract)
-{
-	vm->policy.boot_bytes = omem_contract_get_boot(contract);
-	vm->policy.min_bytes = omem_contract_get_min(contract);
-	vm->policy.cap_bytes = omem_contract_get_cap(contract);
-	vm->policy.max_bytes = omem_contract_get_max(contract);
-	vm->policy.buffer_percent = omem_contract_get_buffer_percent(contract);
-	vm->policy.frozen = omem_contract_get_frozen(contract) || vm->frozen_by_omemd;
-	vm->shares = omem_contract_get_shares(contract);
-	vm->drain = omem_contract_get_drain(contract);
-	vm->status.has_contract = true;
-	vm->status.boot_bytes = vm->policy.boot_bytes;
-	vm->status.min_bytes = vm->policy.min_bytes;
-	vm->status.cap_bytes = vm->policy.cap_bytes;
-	vm->status.max_bytes = vm->policy.max_bytes;
-	vm->status.shares = omem_contract_get_shares(contract);
-	vm->status.buffer_percent = vm->policy.buffer_percent;
-	vm->status.frozen = vm->policy.frozen;
-	vm->status.drain = vm->drain;
-}
-
-void manager_vm_publish_contract(Vm *vm)
-{
-	struct rpc_msg_welcome contract = {
-		.buffer_percent = vm->policy.buffer_percent,
-		.boot_bytes = vm->policy.boot_bytes,
-		.min_bytes = vm->policy.min_bytes,
-		.max_bytes = vm->policy.max_bytes,
-		.cap_bytes = vm->policy.cap_bytes,
-		.plugged_bytes = vm->policy.plugged_bytes,
-		.block_bytes = vm->policy.block_bytes,
-	};
-
-	if (vm->transport)
-		transport_set_contract(vm->transport, &contract);
-}
-
-/* ------------------------------------------------------- the arbiter */
-
-static void manager_vm_arbiter_contract(const Vm *vm, ArbiterContract *ret_contract)
-{
-	*ret_contract = (ArbiterContract){
-		.boot_bytes = vm->policy.boot_bytes,
-		.min_bytes = vm->policy.min_bytes,
-		.cap_bytes = vm->policy.cap_bytes,
-		.max_bytes = vm->policy.max_bytes,
-		.block_bytes = vm->policy.block_bytes,
-		.shares = vm->shares,
-		.buffer_percent = vm->policy.buffer_percent,
-		.frozen = vm->policy.frozen,
-		.drain = vm->drain,
-	};
-}
-
-void manager_vm_sync_arbiter(Vm *vm)
-{
-	if (vm->in_arbiter)
-		arbiter_vm_set_sizes(vm->manager->arbiter, vm->id, vm->policy.requested_bytes,
-				     vm->policy.plugged_bytes, manager_now_ms());
-}
-
-/* A contract read from libvirt goes to the arbiter; what it decides
- * (down to a lowered cap, up to a raised min, drain steps) follows. */
-static void manager_vm_contract_to_arbiter(Vm *vm)
-{
-	ArbiterContract contract;
-	ArbiterOps ops = { 0 };
-
-	if (!vm->in_arbiter)
-		return;
-	manager_vm_arbiter_contract(vm, &contract);
-	if (arbiter_vm_set_contract(vm->manager->arbiter, vm->id, &contract, manager_now_ms(), &ops) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: the arbiter refused the new contract", vm->name);
-		return;
-	}
-	manager_apply_ops(vm->manager, &ops, "contract");
-}
-
-/* The block an admission assumes: virtio-mem's usual 2 MiB (the domain
- * XML the hook sends has it, but min is rounded to it only by a few MiB
- * at most; the real block applies when the VM joins). */
-#define MANAGER_ADMISSION_BLOCK (2ull * 1024 * 1024)
-
-bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message)
-{
-	ArbiterContract contract = {
-		.boot_bytes = request->boot_bytes,
-		.min_bytes = request->min_bytes,
-		.cap_bytes = request->cap_bytes,
-		.max_bytes = request->max_bytes,
-		.block_bytes = MANAGER_ADMISSION_BLOCK,
-	};
-	ArbiterAdmitResult result;
-	g_autofree char *needed = NULL, *budget = NULL, *committed = NULL, *reserved = NULL;
-	g_autofree char *free_text = NULL, *min = NULL;
-	uint64_t used;
-
-	if (!g_pattern_match_simple(manager->config.domains, request->name)) {
-		*ret_message = g_strdup_printf("%s is not managed by this omemd ([daemon] domains = %s)",
-					       request->name, manager->config.domains);
-		return true;
-	}
-	if (arbiter_admit(manager->arbiter, request->uuid, &contract, manager_now_ms(), &result) < 0) {
-		*ret_message = g_strdup_printf("%s: its contract makes no sense (boot, min, cap, max)",
-					       request->name);
-		return false;
-	}
-	needed = manager_size(result.needed_bytes);
-	budget = manager_size(result.budget_bytes);
-	committed = manager_size(result.committed_bytes);
-	reserved = manager_size(result.reserved_bytes);
-	min = manager_size(request->min_bytes);
-	used = result.committed_bytes + result.reserved_bytes;
-	free_text = manager_size(result.budget_bytes > used ? result.budget_bytes - used : 0);
-	*ret_message = g_strdup_printf("%s needs %s (min %s + QEMU overhead); %s free of the %s budget (%s committed to running VMs, %s reserved for starting ones)",
-				       request->name, needed, min, free_text, budget, committed, reserved);
-	return result.admitted;
-}
-
-void manager_vm_update_status(Vm *vm)
-{
-	ArbiterVmStatus status;
-
-	if (!vm->in_arbiter ||
-	    arbiter_vm_get_status(vm->manager->arbiter, vm->id, &status) < 0)
-		return;
-	vm->status.has_arbiter = true;
-	vm->status.charge_bytes = status.charge_bytes;
-	vm->status.fair_share_bytes = status.fair_share_bytes;
-	vm->status.claim = status.claim;
-	vm->status.waiting = status.waiting;
-	vm->status.waiting_bytes = status.waiting_bytes;
-	vm->status.reclaim_pending = status.reclaim_pending;
-	vm->status.reclaim_target_bytes = status.reclaim_target_bytes;
-}
-
-void manager_vm_forget(Vm *vm)
-{
-	if (!vm->in_arbiter)
-		return;
-	arbiter_vm_remove(vm->manager->arbiter, vm->id);
-	vm->in_arbiter = false;
-	g_hash_table_remove(vm->manager->vms_by_id, &vm->id);
-}
-
-/* The guest's figures, for its claim (idle tax) and what a reclaim may
- * take.  STATS brings free and total every second; SURPLUS the reclaim
- * curve (free, clean cache, unpluggable) every ~10 s when it has plenty. */
-static void manager_vm_report(Vm *vm)
-{
-	ArbiterReport report;
-	int64_t now = manager_now_ms();
-
-	vm->report.at_ms = now;
-	report = vm->report;
-	/* A guest that offered memory it could not release is not asked
-	 * for more on the strength of its own figures. */
-	if (!trust_believe_surplus(&vm->trust, now))
-		report.unpluggable_bytes = 0;
-	if (vm->in_arbiter)
-		arbiter_vm_set_report(vm->manager->arbiter, vm->id, &report);
+	out->transport = vm->transport;
+	out->epoch = epoch;
+	out->is_reply = is_reply;
+	out->reply_to = reply_to;
+	out->msg = *msg;
+	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
+				   manager_vm_send_now, out, g_free);
 }
 
 /* Log a change of the guest's trust once, and show it in the status. */
@@ -311,206 +109,8 @@ static void manager_vm_surplus_judged(Vm *vm)
 	manager_vm_trust_changed(vm);
 }
 
-/* RECLAIM to the guest: free @bytes; it answers with SURPLUS.  The
- * deadline is when the arbiter starts lowering requested. */
-typedef struct {
-	Transport *transport;
-	uint32_t epoch;
-	struct rpc_msg msg;
-} ManagerMessage;
-
-static gboolean manager_vm_send_message(gpointer data)
-{
-	ManagerMessage *message = data;
-
-	transport_send_message(message->transport, message->epoch, &message->msg);
-	return G_SOURCE_REMOVE;
-}
-
-static void manager_vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why)
-{
-	ManagerMessage *message;
-	g_autofree char *size = manager_size(bytes);
-	g_autofree char *reason = g_strdup_printf("RECLAIM %s: %s", size, why);
-
-	status_vm_add_decision(&vm->status, manager_unix_ms(), "reclaim", vm->policy.requested_bytes,
-			       reason);
-	if (!vm->session_open || !vm->transport) {
-		omemd_log(OMEMD_LOG_INFO, "vm %s: RECLAIM %s (%s) not sent: no open session", vm->name, size, why);
-		return;
-	}
-	omemd_log(OMEMD_LOG_INFO, "vm %s: RECLAIM %s (%s)", vm->name, size, why);
-	metrics_count_reclaim(vm->manager->metrics);
-	message = g_new0(ManagerMessage, 1);
-	message->transport = vm->transport;
-	message->epoch = vm->session_epoch;
-	message->msg.type = OMEM_RPC_RECLAIM;
-	message->msg.u.reclaim.bytes = bytes;
-	message->msg.u.reclaim.deadline_ms = vm->manager->config.retry_reclaim_ms;
-	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
-				   manager_vm_send_message, message, g_free);
-}
-
-void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *cause)
-{
-	for (unsigned i = 0; i < ops->count; i++) {
-		const ArbiterOp *op = &ops->op[i];
-		Vm *vm = manager_vm_lookup(manager, op->vm_id);
-		PolicyResizeResult result;
-		g_autofree char *why = NULL;
-
-		if (!vm || vm->gone)
-			continue;
-		switch (op->kind) {
-		case ARBITER_OP_RECLAIM:
-			manager_vm_send_reclaim(vm, op->bytes, op->why);
-			break;
-		case ARBITER_OP_RESIZE:
-			if (op->bytes == vm->policy.requested_bytes) {
-				manager_vm_sync_arbiter(vm);
-				break;
-			}
-			result = (PolicyResizeResult){
-				.action = op->bytes < vm->policy.requested_bytes ? POLICY_ACTION_SHRINK :
-					  POLICY_ACTION_GROW,
-				.requested_bytes = op->bytes,
-				.goal_bytes = op->bytes,
-				.why = op->why,
-			};
-			/* The arbiter's steps replace a SURPLUS's own. */
-			policy_shrink_goal_drop(&vm->shrink_goal);
-			why = g_strdup_printf("%s", cause);
-			manager_vm_resize(vm, &result, why);
-			break;
-		}
-	}
-}
-
-Vm *manager_vm_discover(Manager *manager, virDomainPtr domain)
-{
-	g_autoptr(OmemContract) contract = NULL;
-	g_autoptr(Vm) vm = NULL;
-	const OmemError *error;
-	char uuid[VIR_UUID_STRING_BUFLEN];
-	const char *name = virDomainGetName(domain);
-
-	if (!g_pattern_match_simple(manager->config.domains, name)) {
-		omemd_log(OMEMD_LOG_DEBUG, "domain %s does not match [daemon] domains = %s; left alone",
-			  name, manager->config.domains);
-		return NULL;
-	}
-	if (omem_contract_get(domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
-		error = omem_error_last();
-		if (error && error->code == OMEM_ERR_NOT_OMEM)
-			omemd_log(OMEMD_LOG_DEBUG, "domain %s is not an omem domain; left alone", name);
-		else
-			omemd_log(OMEMD_LOG_WARNING, "domain %s: cannot read its omem contract, left alone: %s",
-				  name, omem_error_last_message());
-		return NULL;
-	}
-	if (omem_contract_validate(contract) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: its contract breaks the rules, left alone until it is fixed: %s",
-			  name, omem_error_last_message());
-		return NULL;
-	}
-	if (virDomainGetUUIDString(domain, uuid) < 0)
-		return NULL;
-
-	vm = g_new0(Vm, 1);
-	vm->refs = 1;
-	vm->manager = manager;
-	vm->uuid = g_strdup(uuid);
-	vm->name = g_strdup(name);
-	vm->domain = domain;
-	virDomainRef(domain);
-	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	vm->status.name = g_strdup(name);
-	vm->status.uuid = g_strdup(uuid);
-	vm->status.state = "running";
-	vm->status.has_session = true;
-	vm->status.session_state = "none";
-	vm->status.session_since_unix_ms = manager_unix_ms();
-	manager_vm_take_contract(vm, contract);
-	if (manager_vm_read_devices(vm) < 0)
-		return NULL;
-	{
-		g_autofree char *boot = manager_size(vm->policy.boot_bytes);
-		g_autofree char *min = manager_size(vm->policy.min_bytes);
-		g_autofree char *cap = manager_size(vm->policy.cap_bytes);
-		g_autofree char *max = manager_size(vm->policy.max_bytes);
-		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
-		g_autofree char *plugged = manager_size(vm->policy.plugged_bytes);
-
-		omemd_log(OMEMD_LOG_INFO, "vm %s: managed (uuid %s): boot %s, min %s, cap %s, max %s; requested %s, plugged %s%s",
-			  name, uuid, boot, min, cap, max, requested, plugged,
-			  vm->policy.frozen ? "; frozen by its contract" : "");
-	}
-	return g_steal_pointer(&vm);
-}
-
-/* Change the devices' requested size.  In a dry run only the decision is
- * logged.  Returns false when libvirt refused (logged). */
-static bool manager_vm_set_requested(Vm *vm, uint64_t requested_bytes)
-{
-	if (vm->manager->dry_run)
-		return true;
-	if (!vm->manager->conn) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot set the requested size while libvirtd is away",
-			  vm->name);
-		return false;
-	}
-	if (omem_domain_set_requested(vm->domain, requested_bytes) < 0) {
-		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
-			  vm->name, requested_bytes, omem_error_last_message());
-		metrics_count_libvirt_error(vm->manager->metrics);
-		return false;
-	}
-	if (requested_bytes != vm->policy.requested_bytes)
-		metrics_count_resize(vm->manager->metrics, requested_bytes > vm->policy.requested_bytes ?
-				     METRICS_RESIZE_GROW : METRICS_RESIZE_SHRINK);
-	vm->policy.requested_bytes = requested_bytes;
-	vm->status.requested_bytes = requested_bytes;
-	return true;
-}
-
-/* Re-send each device's current requested size unchanged: QEMU then
- * tells the guest again, and its virtio_mem retries a stalled unplug at
- * once instead of ~50 s later (FACTS.md).  omem_domain_set_requested skips
- * devices already at their size, so this builds the update itself. */
-static bool manager_vm_reissue(Vm *vm)
-{
-	g_autofree char *xml = NULL;
-	g_autoptr(xmlDoc) doc = NULL;
-	g_autoptr(OmemDomainMemory) memory = NULL;
-
-	if (vm->manager->dry_run)
-		return true;
-	xml = virDomainGetXMLDesc(vm->domain, 0);
-	if (!xml)
-		return false;
-	doc = omem_xml_parse(xml, strlen(xml), OMEM_ERR_XML, "domain XML");
-	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0)
-		return false;
-	for (guint i = 0; i < memory->devices->len; i++) {
-		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
-		g_autofree char *device_xml = NULL;
-
-		if (device->plugged_bytes <= device->requested_bytes)
-			continue;
-		device_xml = omem_live_device_xml(doc, device, device->requested_bytes);
-		if (!device_xml ||
-		    virDomainUpdateDeviceFlags(vm->domain, device_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-			omemd_log(OMEMD_LOG_WARNING, "vm %s: re-issuing the unplug of %s failed: %s", vm->name,
-				  device->alias ? device->alias : "its virtio-mem device",
-				  device_xml ? virGetLastErrorMessage() : omem_error_last_message());
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Apply a SHRINK or GROW decision and record it. */
-static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
+void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
 {
 	PolicyConfig config;
 	g_autofree char *from = manager_size(vm->policy.requested_bytes);
@@ -537,32 +137,7 @@ static void manager_vm_resize(Vm *vm, const PolicyResizeResult *result, const ch
 				    vm->policy.plugged_bytes, manager_now_ms());
 }
 
-/* Send the answer to a DEMAND to the transport thread. */
-typedef struct {
-	Transport *transport;
-	uint32_t epoch, reply_to;
-	struct rpc_msg msg;
-} ManagerReply;
 
-static gboolean manager_vm_send_reply(gpointer data)
-{
-	ManagerReply *reply = data;
-
-	transport_send_reply(reply->transport, reply->epoch, reply->reply_to, &reply->msg);
-	return G_SOURCE_REMOVE;
-}
-
-static void manager_vm_reply(Vm *vm, uint32_t epoch, uint32_t reply_to, const struct rpc_msg *msg)
-{
-	ManagerReply *reply = g_new0(ManagerReply, 1);
-
-	reply->transport = vm->transport;
-	reply->epoch = epoch;
-	reply->reply_to = reply_to;
-	reply->msg = *msg;
-	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
-				   manager_vm_send_reply, reply, g_free);
-}
 
 static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 {
@@ -656,7 +231,7 @@ static void manager_vm_on_demand(Vm *vm, const SessionEvent *event, int64_t rece
 			vm->plug_target_bytes = vm->policy.requested_bytes;
 		}
 	}
-	manager_vm_reply(vm, event->epoch, event->seq, &reply);
+	manager_vm_send(vm, event->epoch, true, event->seq, &reply);
 	metrics_count_grant(manager->metrics, result.action == POLICY_ACTION_GRANT ? METRICS_GRANT_FULL :
 			    result.action == POLICY_ACTION_PARTIAL_GRANT ? METRICS_GRANT_PARTIAL :
 			    METRICS_GRANT_DEFER);
@@ -724,7 +299,7 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 /* A shrink step completed (or the tick looks): take the next one toward
  * the last SURPLUS's goal, without waiting ~10 s for the guest's next
  * SURPLUS (policy.h, PolicyShrinkGoal). */
-static void manager_vm_next_step(Vm *vm, int64_t now_ms)
+void manager_vm_next_step(Vm *vm, int64_t now_ms)
 {
 	PolicyConfig config;
 	PolicyResizeResult result;
@@ -896,186 +471,6 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 		break;
 	case SESSION_EVENT_NONE:
 		break;
-	}
-}
-
-/* Someone resized the device behind omemd's back (`virsh
- * update-memory-device`): the requested size in libvirt is not the one
- * omemd set.  An operator who does that means "this VM gets this much":
- * omemd adopts it as the VM's cap (never below min, never above max),
- * writes the cap into the contract metadata so that it survives an omemd
- * restart and shows in virt-omem, and logs that it did.  Checked on every
- * size event, which any resize causes. */
-static void manager_vm_check_foreign(Vm *vm)
-{
-	Manager *manager = vm->manager;
-	g_autoptr(OmemContract) contract = NULL;
-	uint64_t theirs, cap;
-	g_autofree char *theirs_text = NULL, *ours_text = NULL, *cap_text = NULL, *note = NULL;
-
-	if (manager->dry_run || !manager->conn || vm->frozen_by_omemd ||
-	    !manager_vm_read_requested(vm, &theirs) || theirs == vm->policy.requested_bytes)
-		return;
-	cap = vm->policy.boot_bytes + theirs;
-	cap = MAX(cap, vm->policy.min_bytes);
-	cap = MIN(cap, vm->policy.max_bytes);
-	theirs_text = manager_size(theirs);
-	ours_text = manager_size(vm->policy.requested_bytes);
-	cap_text = manager_size(cap);
-	omemd_log(OMEMD_LOG_WARNING, "vm %s: requested changed to %s outside omemd (omemd had set %s; virsh update-memory-device?); adopting cap %s",
-		  vm->name, theirs_text, ours_text, cap_text);
-	note = g_strdup_printf("requested set to %s outside omemd: adopted cap %s", theirs_text, cap_text);
-	status_vm_add_decision(&vm->status, manager_unix_ms(), "adopt", theirs, note);
-	vm->policy.requested_bytes = theirs;
-	vm->status.requested_bytes = theirs;
-	vm->unplug.active = false;
-	policy_shrink_goal_drop(&vm->shrink_goal);
-	manager_vm_sync_arbiter(vm);
-	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s", vm->name,
-			  omem_error_last_message());
-		return;
-	}
-	omem_contract_set_cap(contract, cap);
-	if (omem_contract_validate(contract) < 0 ||
-	    omem_contract_set(vm->domain, contract, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot write the adopted cap into the contract: %s",
-			  vm->name, omem_error_last_message());
-		return;
-	}
-	/* The metadata event follows; apply now so that decisions taken
-	 * before it arrives already see the new cap. */
-	manager_vm_take_contract(vm, contract);
-	manager_vm_sync_arbiter(vm);
-	manager_vm_publish_contract(vm);
-}
-
-void manager_vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
-{
-	PolicyConfig config;
-	guint64 *value = g_new(guint64, 1);
-	GHashTableIter iter;
-	gpointer item;
-	uint64_t plugged = 0;
-	g_autofree char *plugged_text = NULL, *requested_text = NULL;
-
-	*value = plugged_bytes;
-	g_hash_table_insert(vm->plugged_by_alias, g_strdup(alias ? alias : "(none)"), value);
-	g_hash_table_iter_init(&iter, vm->plugged_by_alias);
-	while (g_hash_table_iter_next(&iter, NULL, &item))
-		plugged += *(guint64 *)item;
-	vm->policy.plugged_bytes = plugged;
-	vm->status.plugged_bytes = plugged;
-	manager_policy_config(vm->manager, &config);
-	policy_unplug_progress(&vm->unplug, &config, plugged, manager_now_ms());
-	if (vm->surplus_unplug && !vm->unplug.active)
-		vm->surplus_unplug = false; /* released what it offered */
-	manager_vm_publish_contract(vm);
-	plugged_text = manager_size(plugged);
-	requested_text = manager_size(vm->policy.requested_bytes);
-	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
-		  requested_text);
-	if (vm->plug_started_us && plugged >= vm->plug_target_bytes) {
-		metrics_observe_plug(vm->manager->metrics,
-				     (double)(g_get_monotonic_time() - vm->plug_started_us) / 1e6);
-		vm->plug_started_us = 0;
-		trust_plugged(&vm->trust, manager_now_ms());
-	}
-	manager_vm_check_foreign(vm);
-	manager_vm_sync_arbiter(vm);
-	manager_vm_next_step(vm, manager_now_ms());
-}
-
-void manager_vm_on_contract_change(Vm *vm)
-{
-	g_autoptr(OmemContract) contract = NULL;
-	g_autofree char *min = NULL, *cap = NULL;
-
-	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0 ||
-	    omem_contract_validate(contract) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: its new contract cannot be used, keeping the old one: %s",
-			  vm->name, omem_error_last_message());
-		return;
-	}
-	manager_vm_take_contract(vm, contract);
-	manager_vm_publish_contract(vm);
-	policy_shrink_goal_drop(&vm->shrink_goal); /* sized under the old contract */
-	min = manager_size(vm->policy.min_bytes);
-	cap = manager_size(vm->policy.cap_bytes);
-	omemd_log(OMEMD_LOG_INFO, "vm %s: contract: min %s, cap %s, shares %u%s%s", vm->name, min, cap,
-		  vm->shares, vm->policy.frozen ? ", frozen" : "", vm->drain ? ", draining to min" : "");
-	manager_vm_contract_to_arbiter(vm);
-}
-
-void manager_vm_apply_contract(Vm *vm)
-{
-	Manager *manager = vm->manager;
-	ArbiterContract contract;
-	ArbiterOps ops = { 0 };
-	int r;
-
-	manager_vm_arbiter_contract(vm, &contract);
-	/* The UUID is the admission key: the hook's reservation for this
-	 * VM becomes its charge. */
-	r = arbiter_vm_add(manager->arbiter, vm->id, vm->uuid, &contract, vm->policy.requested_bytes,
-			   vm->policy.plugged_bytes, manager_now_ms());
-	if (r < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: the arbiter refused it (%s); its size is left alone",
-			  vm->name, g_strerror(-r));
-		return;
-	}
-	vm->in_arbiter = true;
-	if (arbiter_vm_reevaluate(manager->arbiter, vm->id, manager_now_ms(), &ops) == 0)
-		manager_apply_ops(manager, &ops, "contract");
-}
-
-void manager_vm_reattach(Vm *vm, virDomainPtr domain)
-{
-	uint64_t requested = vm->policy.requested_bytes, plugged = vm->policy.plugged_bytes;
-	g_autoptr(GHashTable) plugged_by_alias = vm->plugged_by_alias; /* the old table */
-
-	virDomainRef(domain);
-	virDomainFree(vm->domain);
-	vm->domain = domain;
-	/* read_devices replaces the table's contents: keep a copy. */
-	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (manager_vm_read_devices(vm) < 0) {
-		/* Logged; keep what omemd knew. */
-		g_hash_table_unref(vm->plugged_by_alias);
-		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
-	} else if (vm->policy.plugged_bytes == 0 && plugged > 0 &&
-		   vm->policy.requested_bytes == requested) {
-		/* Right after its restart libvirtd may not have asked QEMU
-		 * for the devices' sizes yet (<current> absent).  Nothing was
-		 * unplugged: keep what the last event said until the next. */
-		g_autofree char *kept = manager_size(plugged);
-
-		omemd_log(OMEMD_LOG_INFO, "vm %s: libvirt reports no plugged size yet after the reconnect; keeping %s until its next size event",
-			  vm->name, kept);
-		g_hash_table_unref(vm->plugged_by_alias);
-		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
-		vm->policy.plugged_bytes = plugged;
-		vm->status.plugged_bytes = plugged;
-	}
-	if (requested != vm->policy.requested_bytes) {
-		g_autofree char *was = manager_size(requested);
-		g_autofree char *now = manager_size(vm->policy.requested_bytes);
-
-		omemd_log(OMEMD_LOG_INFO, "vm %s: requested is %s after the reconnect (omemd had %s)",
-			  vm->name, now, was);
-	}
-	manager_vm_sync_arbiter(vm);
-	/* The contract may have changed unseen; this also brings requested
-	 * back inside it. */
-	manager_vm_on_contract_change(vm);
-	/* An attach that failed because libvirtd went away is tried again
-	 * (the transport itself kept serving). */
-	if (vm->link == VM_LINK_FAILED && !vm->frozen_by_omemd && !vm->manager->dry_run) {
-		omemd_log(OMEMD_LOG_INFO, "vm %s: trying the transport device again", vm->name);
-		manager_link_release(vm);
-		g_clear_pointer(&vm->socket_path, g_free);
-		status_vm_set_note(&vm->status, NULL);
-		manager_link_start(vm);
 	}
 }
 
