@@ -51,11 +51,12 @@ static int virt_omem_setmem_parse(int argc, char **argv, VirtOmemSetmemArgs *arg
 		{ NULL, 0, NULL, 0 },
 	};
 	const VirtOmemCommand *command = &virt_omem_command_setmem;
-	char error[256];
 	int c;
 
 	args->timeout_ms = VIRT_OMEM_SETMEM_DEFAULT_TIMEOUT_MS;
 	while ((c = virt_omem_getopt(command, argc, argv, ":h", options)) != -1) {
+		if (virt_omem_option_affect(c, &args->affect))
+			continue;
 		switch (c) {
 		case 'm':
 			if (virt_omem_option_size("min", optarg, &args->min_bytes) < 0)
@@ -67,22 +68,12 @@ static int virt_omem_setmem_parse(int argc, char **argv, VirtOmemSetmemArgs *arg
 				return VIRT_OMEM_EXIT_USAGE;
 			args->has_shares = true;
 			break;
-		case 'L':
-			args->affect.live = true;
-			break;
-		case 'C':
-			args->affect.config = true;
-			break;
-		case 'U':
-			args->affect.current = true;
-			break;
 		case 'w':
 			args->wait = true;
 			break;
 		case 't':
-			if (virt_omem_parse_seconds(optarg, 100, VIRT_OMEM_SETMEM_MAX_TIMEOUT_MS,
-						    &args->timeout_ms, error, sizeof(error)) < 0)
-				return virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "--timeout: %s", error);
+			if (virt_omem_option_timeout(optarg, VIRT_OMEM_SETMEM_MAX_TIMEOUT_MS, &args->timeout_ms) != 0)
+				return VIRT_OMEM_EXIT_USAGE;
 			args->has_timeout = true;
 			break;
 		case 'h':

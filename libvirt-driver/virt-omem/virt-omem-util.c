@@ -144,6 +144,32 @@ int virt_omem_getopt(const VirtOmemCommand *command, int argc, char **argv,
 	return c;
 }
 
+bool virt_omem_option_affect(int c, VirtOmemAffect *affect)
+{
+	switch (c) {
+	case 'L':
+		affect->live = true;
+		return true;
+	case 'C':
+		affect->config = true;
+		return true;
+	case 'U':
+		affect->current = true;
+		return true;
+	}
+	return false;
+}
+
+int virt_omem_option_timeout(const char *text, unsigned long long max_ms,
+			     unsigned long long *ret_ms)
+{
+	char error[256];
+
+	if (virt_omem_parse_seconds(text, 100, max_ms, ret_ms, error, sizeof(error)) < 0)
+		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "--timeout: %s", error);
+	return 0;
+}
+
 int virt_omem_affect_flags(const VirtOmemAffect *affect, unsigned int *ret_flags)
 {
 	unsigned int flags = VIR_DOMAIN_AFFECT_CURRENT;

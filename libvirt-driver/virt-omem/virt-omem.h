@@ -90,6 +90,16 @@ typedef struct {
 	bool live, config, current;
 } VirtOmemAffect;
 
+/* If @c is the short option of --live ('L'), --config ('C') or --current
+ * ('U'), as every contract-writing command spells them, record it in
+ * @affect and return true; false for any other option. */
+bool virt_omem_option_affect(int c, VirtOmemAffect *affect);
+
+/* --timeout SECONDS (0.1 s up to @max_ms): 0, or after reporting the
+ * error VIRT_OMEM_EXIT_USAGE. */
+int virt_omem_option_timeout(const char *text, unsigned long long max_ms,
+			     unsigned long long *ret_ms);
+
 /* The VIR_DOMAIN_AFFECT_* flags @affect selects (CURRENT when none was
  * given); reports and returns -1 when --current was mixed with another. */
 int virt_omem_affect_flags(const VirtOmemAffect *affect, unsigned int *ret_flags);
