@@ -43,7 +43,7 @@ unit_test_omemd_status_LDADD = $(LIBOMEMD_UTIL) \
 # (metrics-server.c, built into omemd only, so compiled here too).
 check_PROGRAMS += unit/test-omemd-metrics
 TESTS += unit/test-omemd-metrics
-unit_test_omemd_metrics_SOURCES = unit/test-omemd-metrics.c \
+unit_test_omemd_metrics_SOURCES = unit/test-omemd-metrics.c unit/exposition.c unit/exposition.h \
 	$(top_srcdir)/host-server/metrics-server.c
 unit_test_omemd_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 unit_test_omemd_metrics_LDADD = $(LIBOMEMD_UTIL) $(SOUP_LIBS) $(GIO_LIBS) -lm

@@ -152,41 +152,10 @@ memload_tail() {
     guest_run "$1" "cat /tmp/$2.log" 30 | tail -n 3
 }
 
-plugged_at_most() {
-    local plugged
-    plugged=$(omem_plugged_mib "$1") && [ "$plugged" -le "$2" ]
-}
-
-# found_plugged_mib NAME MARK: the plugged size in omemd's "vm NAME:
-# managed (...)" line after MARK, in MiB ("-" when there is none).
-found_plugged_mib() {
-    omemd_log_since "$2" | "$OMEM_PYTHON" -c '
-import re, sys
-name = sys.argv[1]
-for line in sys.stdin:
-    m = re.search(r"vm %s: managed .*plugged ([0-9.]+) (MiB|GiB)" % re.escape(name), line)
-    if m:
-        value = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
-        print(int(round(value)))
-        sys.exit(0)
-print("-")' "$1"
-}
-
-# pool_at_least MIB: the arbiter's pool (what a grant may take now) has MIB.
-pool_at_least() {
-    local pool
-    pool=$(omem_host_status pool_bytes) && [ "$pool" != null ] && [ $((pool / MIB)) -ge "$1" ]
-}
-
-plugged_at_least() {
-    local plugged
-    plugged=$(omem_plugged_mib "$1") && [ "$plugged" -ge "$2" ]
-}
-
 all_at_min() {
     local name
     for name in "$A" "$B" "$C"; do
-        plugged_at_least "$name" "$FLOOR_MIB" || return 1
+        omem_plugged_at_least "$name" "$FLOOR_MIB" || return 1
     done
 }
 
@@ -506,10 +475,10 @@ step_omemd_restart() {
     load=$(load_for "$C" $((room < 320 ? room : 320)))
     # C is above its fair share: it grows only from a pool with room,
     # which A's own give-back (SURPLUS, after its memload ended) refills.
-    poll_until 60 pool_at_least $((room < 320 ? room : 320)) ||
+    poll_until 60 omem_pool_at_least $((room < 320 ? room : 320)) ||
         diag "the pool has only $(( $(omem_host_status pool_bytes) / MIB )) MiB for C's growth"
     memload_spawn "$C" regrow "--size $load --step 32M --interval 500ms --hold forever --release-file /tmp/regrow.release"
-    if ! poll_until 60 plugged_at_least "$C" $((start + 64)); then
+    if ! poll_until 60 omem_plugged_at_least "$C" $((start + 64)); then
         not_ok "C grows before omemd is killed ($load)" "plugged $(omem_plugged_mib "$C") MiB (was $start)" \
             "$(omemd_log | grep "vm $C" | tail -n 5)"
     fi
@@ -535,7 +504,7 @@ step_omemd_restart() {
     # guests' new sessions send SURPLUS, which may shrink them at once.
     after=
     for name in "$A" "$B" "$C"; do
-        after="$after $(found_plugged_mib "$name" "$mark")"
+        after="$after $(omem_found_plugged_mib "$name" "$mark")"
     done
     after=${after# }
     set -- $before
@@ -625,7 +594,7 @@ step_libvirtd_restart() {
     check "the status lists A, B, C with the same plugged sizes (before: $before, after: $after MiB)" \
         test "$before" = "$after"
     # B is above its fair share: it grows only from a pool with room.
-    poll_until 60 pool_at_least 192 ||
+    poll_until 60 omem_pool_at_least 192 ||
         diag "the pool has only $(( $(omem_host_status pool_bytes) / MIB )) MiB for B's growth"
     mark=$(omemd_log_mark)
     load=$(load_for "$B" 192)
@@ -680,7 +649,7 @@ step_destroy() {
     local mark load committed plugged dropped start output now
     # B must have room to grow: it released its last load (step 3) and
     # gives it back by its own SURPLUS.
-    poll_until 60 plugged_at_most "$B" $((BC_VMEM_MIB - 256)) ||
+    poll_until 60 omem_plugged_at_most "$B" $((BC_VMEM_MIB - 256)) ||
         diag "B still has $(omem_plugged_mib "$B") MiB plugged of $BC_VMEM_MIB"
     mark=$(omemd_log_mark)
     load=$(load_for "$B" 384)

@@ -115,8 +115,7 @@ plugged_below() {
 }
 
 plugged_at_least() {
-    local plugged
-    plugged=$(omem_plugged_mib "$GUEST") && [ "$plugged" -ge "$1" ]
+    omem_plugged_at_least "$GUEST" "$1"
 }
 
 # ---------------------------------------------------------------- 4. no daemon

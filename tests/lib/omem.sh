@@ -37,6 +37,9 @@
 #   omem_wait_session NAME TIMEOUT   wait until the guest's session is open
 #   omem_plugged_mib NAME            virtio-mem <current> in MiB (libvirt)
 #   omem_requested_mib NAME          virtio-mem <requested> in MiB (libvirt)
+#   omem_plugged_at_least/_at_most NAME MIB, omem_pool_at_least MIB
+#                                    conditions for poll_until
+#   omem_found_plugged_mib NAME MARK the plugged size a (re)started omemd found
 #   omem_qemu_pid NAME               the VM's QEMU PID
 #   omem_rss_shmem_kib NAME          RssShmem of that QEMU (guest RAM, memfd)
 #   omem_guest_oom_kills NAME        the guest's oom_kill counter (/proc/vmstat)
@@ -251,6 +254,41 @@ omem_plugged_mib() {
     local kib
     kib=$(omem_device_kib "$1" current) && [ -n "$kib" ] || return 1
     echo $((kib / 1024))
+}
+
+# omem_plugged_at_least NAME MIB / omem_plugged_at_most NAME MIB: libvirt's
+# plugged size against MIB (false when it cannot be read).
+omem_plugged_at_least() {
+    local plugged
+    plugged=$(omem_plugged_mib "$1") && [ "$plugged" -ge "$2" ]
+}
+
+omem_plugged_at_most() {
+    local plugged
+    plugged=$(omem_plugged_mib "$1") && [ "$plugged" -le "$2" ]
+}
+
+# omem_pool_at_least MIB: omemd's arbiter pool (what a grant may take now,
+# status host.pool_bytes) has MIB.
+omem_pool_at_least() {
+    local pool
+    pool=$(omem_host_status pool_bytes) && [ "$pool" != null ] && [ $((pool >> 20)) -ge "$1" ]
+}
+
+# omem_found_plugged_mib NAME MARK: the plugged size in omemd's "vm NAME:
+# managed (...)" line after byte MARK of its log, in MiB ("-" when there
+# is none): what an omemd found when it started.
+omem_found_plugged_mib() {
+    omemd_log_since "$2" | "$OMEM_PYTHON" -c '
+import re, sys
+name = sys.argv[1]
+for line in sys.stdin:
+    m = re.search(r"vm %s: managed .*plugged ([0-9.]+) (MiB|GiB)" % re.escape(name), line)
+    if m:
+        value = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
+        print(int(round(value)))
+        sys.exit(0)
+print("-")' "$1"
 }
 
 # omem_requested_mib NAME: requested size in MiB, what omemd last asked.
