@@ -269,6 +269,13 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 	vm->report.total_bytes = total;
 	vm->surplus_at_ms = manager_now_ms();
 	manager_vm_report(vm);
+	/* Lowered trust: its offers proved empty; shrinking on the next one
+	 * would only make the guest migrate memory it uses (and maybe OOM). */
+	if (!trust_believe_surplus(&vm->trust, manager_now_ms())) {
+		omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS free %s, unpluggable %s -> ignored (trust lowered)",
+			  vm->name, free_text, unpluggable);
+		return;
+	}
 	manager_policy_config(vm->manager, &config);
 	if (policy_decide_surplus(&config, &vm->policy, &surplus, &result) < 0)
 		return;
