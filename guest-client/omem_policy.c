@@ -462,11 +462,15 @@ static void omem_policy_work(struct work_struct *work)
 			omem_policy_send_demand(p, &sample, &demand);
 		else if (p->hold == OMEM_DECIDE_AT_CAP)
 			atomic64_inc(&p->counters.demands_at_cap);
-		if (omem_decide_surplus(&p->state, &params, &sample, reclaim, &surplus))
-			omem_policy_send_surplus(p, &sample, &surplus, reclaim);
-		if (omem_decide_stats_due(&p->state, sample.now_ms,
-					  p->contract.stats_interval_ms))
+		/* A SURPLUS goes right after a STATS of the same sample:
+		 * omemd checks the offer against its MemAvailable. */
+		if (omem_decide_surplus(&p->state, &params, &sample, reclaim, &surplus)) {
 			omem_policy_send_stats(p, &sample);
+			omem_policy_send_surplus(p, &sample, &surplus, reclaim);
+		} else if (omem_decide_stats_due(&p->state, sample.now_ms,
+						 p->contract.stats_interval_ms)) {
+			omem_policy_send_stats(p, &sample);
+		}
 	} else if (oom) {
 		atomic64_inc(&p->counters.oom_unsent);
 	}

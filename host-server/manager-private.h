@@ -136,6 +136,8 @@ struct _Vm {
 	bool drain;                      /* contract: drain to min for maintenance */
 	ArbiterReport report;            /* the guest's last figures (STATS + SURPLUS) */
 	int64_t surplus_at_ms;           /* the last SURPLUS (0: none this session) */
+	bool stats_known;                /* a STATS came this session ... */
+	uint64_t stats_available_bytes;  /* ... with this MemAvailable (a SURPLUS is checked against it) */
 	Trust trust;                     /* the guest's record of contradictions */
 	bool surplus_unplug;             /* the unplug being followed came from a SURPLUS ... */
 	uint64_t surplus_offered_bytes;  /* ... which offered this much */

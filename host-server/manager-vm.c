@@ -257,9 +257,29 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
 	uint64_t releasable = MIN(surplus.unpluggable_bytes,
 				  surplus.free_bytes + MIN(surplus.clean_cache_bytes, G_MAXUINT64 / 2));
+	uint64_t believed;
 	g_autofree char *cause = NULL, *free_text = manager_size(surplus.free_bytes);
 	g_autofree char *cache = manager_size(surplus.clean_cache_bytes);
 	g_autofree char *unpluggable = manager_size(surplus.unpluggable_bytes);
+	const char *lie = NULL;
+
+	/* The offer against the STATS sent with it (trust.h): a
+	 * contradiction is ignored whole, before it can move anything. */
+	believed = trust_surplus_offer(&vm->trust, &vm->manager->trust_config, releasable,
+				       vm->stats_known, vm->stats_available_bytes, manager_now_ms(), &lie);
+	if (lie) {
+		omemd_log(OMEMD_LOG_INFO, "vm %s: SURPLUS free %s, unpluggable %s -> ignored (%s)",
+			  vm->name, free_text, unpluggable, lie);
+		manager_vm_trust_changed(vm);
+		return;
+	}
+	if (believed < releasable) {
+		/* Within the slack: believe what the STATS showed. */
+		surplus.unpluggable_bytes = believed;
+		surplus.free_bytes = MIN(surplus.free_bytes, believed);
+		surplus.clean_cache_bytes = MIN(surplus.clean_cache_bytes, believed - surplus.free_bytes);
+		releasable = believed;
+	}
 
 	vm->status.has_demand = true;
 	vm->status.demand_bytes = total > releasable ? total - releasable : 0;
@@ -366,6 +386,8 @@ static void manager_vm_on_stats(Vm *vm, const SessionEvent *event)
 
 		vm->status.has_guest = true;
 		vm->status.guest_reported_unix_ms = manager_unix_ms();
+		vm->stats_known = true;
+		vm->stats_available_bytes = vm->status.guest_available_bytes;
 		/* What the guest uses now (total minus available). */
 		vm->status.has_demand = true;
 		vm->status.demand_bytes = host_total > vm->status.guest_available_bytes ?
@@ -433,6 +455,7 @@ void manager_vm_on_transport(Vm *vm, const TransportEvent *event)
 		vm->session_epoch = session->epoch;
 		vm->surplus_at_ms = 0;
 		vm->surplus_unplug = false;
+		vm->stats_known = false;
 		/* A new session does not wash a liar's record; a reboot does. */
 		trust_session_reset(&vm->trust);
 		vm->hello_deadline_ms = 0;
@@ -496,6 +519,7 @@ void manager_vm_on_reboot(Vm *vm)
 	memset(&vm->report, 0, sizeof(vm->report));
 	vm->surplus_at_ms = 0;
 	vm->surplus_unplug = false;
+	vm->stats_known = false;
 	trust_reset(&vm->trust);
 	manager_vm_trust_changed(vm);
 	manager_vm_sync_arbiter(vm);

@@ -260,6 +260,30 @@ void trust_stats(Trust *trust, const TrustConfig *config, uint64_t available_byt
 		trust_episode_close(trust); /* used: honest, whatever follows */
 }
 
+/* An offer this far over the STATS's MemAvailable is a lie (trust.h). */
+#define TRUST_SURPLUS_SLACK_BYTES (64 * TRUST_MIB)
+
+uint64_t trust_surplus_offer(Trust *trust, const TrustConfig *config, uint64_t offered_bytes,
+			     bool stats_known, uint64_t stats_available_bytes, int64_t now_ms,
+			     const char **ret_why)
+{
+	uint64_t slack;
+
+	trust_update(trust, now_ms);
+	if (!stats_known || offered_bytes <= stats_available_bytes)
+		return offered_bytes;
+	slack = stats_available_bytes / 4;
+	if (slack < TRUST_SURPLUS_SLACK_BYTES)
+		slack = TRUST_SURPLUS_SLACK_BYTES;
+	if (offered_bytes - stats_available_bytes <= slack)
+		return stats_available_bytes;
+	trust_strike(trust, config, now_ms,
+		     "offered %" PRIu64 " MiB back while its STATS showed %" PRIu64 " MiB available",
+		     offered_bytes / TRUST_MIB, stats_available_bytes / TRUST_MIB);
+	*ret_why = trust->why;
+	return 0;
+}
+
 void trust_surplus_stalled(Trust *trust, const TrustConfig *config, uint64_t offered_bytes,
 			   uint64_t released_bytes, int64_t now_ms)
 {

@@ -4,7 +4,8 @@
  * may lie in two ways the protocol cannot refuse as malformed: it asks for
  * memory it does not need (a DEMAND while plenty is available, or memory
  * granted and then never touched), or it offers memory back that it cannot
- * release (a SURPLUS whose unplug stalls).  Each contradiction between
+ * release (a SURPLUS over what its own STATS show available, or one whose
+ * unplug stalls).  Each contradiction between
  * what the guest says and what it does is a strike; strikes_to_distrust
  * strikes within strike_window_ms lower its trust for distrust_ms: its
  * DEMANDs then get at most one small step per interval and its SURPLUS
@@ -24,6 +25,11 @@
  * - Granted memory that stays untouched is only a strike when the guest
  *   asks again while it still is: a workload that got memory and then
  *   exited has not lied.
+ * - A SURPLUS is checked against the STATS the module sends from the
+ *   same sample just before it; the offer is at most that MemAvailable
+ *   minus the module's keep mark, and a strike needs it exceeded by
+ *   max(64 MiB, 25 %).  Catching the lie there costs the guest nothing:
+ *   the offer is ignored, so no memory it uses is migrated.
  * - A stalled unplug is a strike only when less than half of the offer
  *   came out: pages pinned after the offer explain a little, not most.
  *
@@ -119,6 +125,23 @@ void trust_plugged(Trust *trust, int64_t now_ms);
  */
 void trust_stats(Trust *trust, const TrustConfig *config, uint64_t available_bytes,
 		 uint64_t total_bytes, int64_t now_ms);
+
+/*
+ * A SURPLUS arrives offering @offered_bytes (the most an unplug can take,
+ * as the SURPLUS itself bounds it).  When @stats_known, @stats_available_bytes
+ * is MemAvailable from the guest's latest STATS this session.  The module
+ * sends a STATS from the same sample just before every SURPLUS, and never
+ * offers more than that sample's MemAvailable minus its keep mark, so an
+ * honest offer fits under it.  An offer over it by more than
+ * max(64 MiB, a quarter of it) is a contradiction: a strike, and nothing of
+ * it may be believed (returns 0, *ret_why set; valid until the next call
+ * on @trust).  Otherwise returns how much may be believed: the offer, at
+ * most what the STATS showed available.  Without a STATS the offer is
+ * taken as it is (a stalled unplug still judges it, below).
+ */
+uint64_t trust_surplus_offer(Trust *trust, const TrustConfig *config, uint64_t offered_bytes,
+			     bool stats_known, uint64_t stats_available_bytes, int64_t now_ms,
+			     const char **ret_why);
 
 /*
  * A SURPLUS-driven shrink's unplug stalled (the guest offered memory it

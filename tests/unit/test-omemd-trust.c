@@ -2,7 +2,8 @@
 /*
  * test-omemd-trust: a lying guest's trust (host-server/trust.c).  Each way
  * to lie (a NORMAL DEMAND with plenty available, asking again while the
- * last grants sit unused, offering memory that does not come out), the
+ * last grants sit unused, offering more than its STATS show available,
+ * offering memory that does not come out), the
  * strike window, what a distrusted guest still gets (CRITICAL included),
  * the restore and its one report, reconnect versus reboot; and the honest
  * sequences of guest-client/omem_decide.c that must never strike: use
@@ -405,6 +406,62 @@ static void test_surplus(void)
 	tap_eq(trust.strikes_total, 4, "2^64-1 offered, 2^63 released: none");
 }
 
+/* A SURPLUS against the STATS sent with it (trust_surplus_offer). */
+static void test_surplus_offer(void)
+{
+	Trust trust = { 0 };
+	bool distrusted = false, changed;
+	const char *why = NULL;
+	uint64_t available, keep;
+	int i;
+
+	tap_eq(trust_surplus_offer(&trust, &config, 384 * MIB, false, 0, 0, &why), 384 * MIB,
+	       "no STATS this session: the offer is taken as it is");
+	tap_ok(why == NULL && trust.strikes_total == 0, "... no strike");
+	tap_eq(trust_surplus_offer(&trust, &config, 300 * MIB, true, 300 * MIB, 0, &why), 300 * MIB,
+	       "offer = the STATS's MemAvailable: believed whole");
+	tap_eq(trust_surplus_offer(&trust, &config, 164 * MIB, true, 100 * MIB, 0, &why), 100 * MIB,
+	       "64 MiB over 100 MiB available (the slack): believed up to what was available");
+	tap_eq(trust_surplus_offer(&trust, &config, 500 * MIB, true, 400 * MIB, 0, &why), 400 * MIB,
+	       "25 %% over 400 MiB available (the slack): believed up to 400 MiB");
+	tap_ok(why == NULL && trust.strikes_total == 0, "within the slack: no strike");
+
+	tap_eq(trust_surplus_offer(&trust, &config, 501 * MIB, true, 400 * MIB, 1000, &why), 0,
+	       "just past the slack: nothing believed");
+	tap_ok(why && strcmp(why, "offered 501 MiB back while its STATS showed 400 MiB available") == 0,
+	       "why: '%s'", why ? why : "(null)");
+	tap_eq(trust.strikes_total, 1, "... a strike");
+	why = NULL;
+	trust_surplus_offer(&trust, &config, 384 * MIB, true, 41 * MIB, 2000, &why);
+	tap_ok(!trust_distrusted(&trust, 2000), "two contradictions: still trusted");
+	trust_surplus_offer(&trust, &config, 384 * MIB, true, 41 * MIB, 3000, &why);
+	tap_ok(trust_distrusted(&trust, 3000), "three within the window: trust lowered");
+	changed = trust_take_change(&trust, &distrusted, &why);
+	tap_ok(changed && distrusted && why &&
+	       strcmp(why, "offered 384 MiB back while its STATS showed 41 MiB available") == 0,
+	       "why: '%s'", why ? why : "(null)");
+
+	trust = (Trust){ 0 };
+	why = NULL;
+	tap_eq(trust_surplus_offer(&trust, &config, UINT64_MAX, true, UINT64_MAX - 1, 0, &why),
+	       UINT64_MAX - 1, "2^64-1 offered, 2^64-2 available: believed as available, no overflow");
+	tap_eq(trust_surplus_offer(&trust, &config, UINT64_MAX, true, 0, 0, &why), 0,
+	       "2^64-1 offered, nothing available: a strike");
+	tap_eq(trust.strikes_total, 1, "... exactly one");
+
+	/* The module's offer (guest-client/omem_decide.c): at most the
+	 * sample's MemAvailable minus its keep mark, never a strike. */
+	trust = (Trust){ 0 };
+	for (i = 0; i < 1000; i++) {
+		available = (uint64_t)(i * 7919 % 2048) * MIB;
+		keep = (32 + i % 64) * MIB;
+		why = NULL;
+		trust_surplus_offer(&trust, &config, available > keep ? available - keep : 0, true,
+				    available, i * 1000, &why);
+	}
+	tap_eq(trust.strikes_total, 0, "1000 honest offers (available minus keep): no strike");
+}
+
 static void test_resets(void)
 {
 	Trust trust = { 0 };
@@ -442,6 +499,7 @@ int main(void)
 	test_untouched_regranted();
 	test_honest_sequences();
 	test_surplus();
+	test_surplus_offer();
 	test_resets();
 	return tap_done();
 }
