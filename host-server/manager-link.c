@@ -229,6 +229,49 @@ static void manager_link_detached(GObject *source, GAsyncResult *result, gpointe
 
 /* -------------------------------------------------------------- public */
 
+void manager_link_session_config(Manager *manager, SessionConfig *config)
+{
+	*config = (SessionConfig){
+		.stats_interval_ms = manager->config.stats_interval_ms,
+		.demand_interval_ms = manager->config.demand_interval_ms,
+		.rate_per_s = manager->config.rate_per_s,
+		.rate_burst = manager->config.rate_burst,
+		.rate_strikes = manager->config.rate_strikes,
+		.error_limit = manager->config.error_limit,
+		/* A few DEMANDs back to back (reclaim and watermark seen at
+		 * once) are normal; spacing applies after. */
+		.demand_burst = 4,
+	};
+}
+
+typedef struct {
+	Transport *transport;
+	SessionConfig config;
+} LinkSessionConfig;
+
+static gboolean manager_link_set_session_config(gpointer data)
+{
+	LinkSessionConfig *update = data;
+
+	transport_set_session_config(update->transport, &update->config);
+	return G_SOURCE_REMOVE;
+}
+
+void manager_link_reconfigure(Vm *vm)
+{
+	LinkSessionConfig *update;
+
+	if (!vm->transport)
+		return;
+	update = g_new0(LinkSessionConfig, 1);
+	update->transport = vm->transport;
+	manager_link_session_config(vm->manager, &update->config);
+	/* Queued like a send, so it runs before a later release frees the
+	 * transport. */
+	g_main_context_invoke_full(vm->manager->transport_context, G_PRIORITY_DEFAULT,
+				   manager_link_set_session_config, update, g_free);
+}
+
 void manager_link_start(Vm *vm)
 {
 	Manager *manager = vm->manager;
@@ -254,17 +297,7 @@ void manager_link_start(Vm *vm)
 	config.allowed_uid = manager->qemu_uid;
 	config.allow_root = manager->config.allow_root;
 	config.allowed_pid = manager_link_qemu_pid(vm->name);
-	config.session = (SessionConfig){
-		.stats_interval_ms = manager->config.stats_interval_ms,
-		.demand_interval_ms = manager->config.demand_interval_ms,
-		.rate_per_s = manager->config.rate_per_s,
-		.rate_burst = manager->config.rate_burst,
-		.rate_strikes = manager->config.rate_strikes,
-		.error_limit = manager->config.error_limit,
-		/* A few DEMANDs back to back (reclaim and watermark seen at
-		 * once) are normal; spacing applies after. */
-		.demand_burst = 4,
-	};
+	manager_link_session_config(manager, &config.session);
 	config.on_event = manager_link_post;
 	config.user_data = tag;
 	config.user_data_free = link_tag_free;

@@ -267,6 +267,11 @@ void manager_link_start(Vm *vm);
 void manager_link_check_eject(Vm *vm, int64_t now_ms);
 /* manager-link.c: hand the transport to the transport thread to be freed. */
 void manager_link_release(Vm *vm);
+/* manager-link.c: the session tunables of omemd.conf's [policy]. */
+void manager_link_session_config(Manager *manager, SessionConfig *config);
+/* manager-link.c: give the VM's transport the current session tunables
+ * (a reload). */
+void manager_link_reconfigure(Vm *vm);
 
 /* manager-arbiter.c: refresh the arbiter's figures in the VM's status record. */
 void manager_vm_update_status(Vm *vm);

@@ -214,6 +214,19 @@ static gpointer manager_transport_thread(gpointer data)
 
 /* ----------------------------------------------------------- lifecycle */
 
+/* omemd.conf's [trust] over trust.c's own defaults. */
+static void manager_trust_config(Manager *manager)
+{
+	TrustConfig *trust = &manager->trust_config;
+
+	trust_config_init(trust);
+	trust->strikes_to_distrust = manager->config.trust_strikes;
+	trust->strike_window_ms = manager->config.trust_window_s * 1000;
+	trust->distrust_ms = manager->config.trust_distrust_s * 1000;
+	trust->distrusted_step_bytes = manager->config.trust_step_bytes;
+	trust->distrusted_interval_ms = manager->config.trust_interval_ms;
+}
+
 Manager *manager_new(const OmemdConfig *config, bool dry_run, GError **error)
 {
 	Manager *manager = g_new0(Manager, 1);
@@ -224,7 +237,7 @@ Manager *manager_new(const OmemdConfig *config, bool dry_run, GError **error)
 	manager->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_unref);
 	manager->vms_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	manager->metrics = metrics_registry_new();
-	trust_config_init(&manager->trust_config);
+	manager_trust_config(manager);
 	manager->callback_lifecycle = manager->callback_reboot = -1;
 	manager->callback_device_removed = manager->callback_size = manager->callback_contract = -1;
 	manager->vm_dir = g_build_filename(config->run_dir, "vm", NULL);
@@ -389,6 +402,8 @@ void manager_reload(Manager *manager, const OmemdConfig *config)
 	g_autofree char *old_region = g_strdup_printf("%u", current->region_size);
 	g_autofree char *new_region = g_strdup_printf("%u", config->region_size);
 	g_autofree char *budget = NULL;
+	GHashTableIter iter;
+	gpointer value;
 
 	manager_reload_note("[daemon] run_dir", current->run_dir, config->run_dir);
 	manager_reload_note("[daemon] connect", current->connect, config->connect);
@@ -421,6 +436,10 @@ void manager_reload(Manager *manager, const OmemdConfig *config)
 	*current = next;
 
 	manager->budget_bytes = manager_compute_budget(manager);
+	manager_trust_config(manager);
+	g_hash_table_iter_init(&iter, manager->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		manager_link_reconfigure(value);
 	manager_arbiter_config(manager, &arbiter_config);
 	if (arbiter_set_config(manager->arbiter, &arbiter_config) < 0) {
 		omemd_log(OMEMD_LOG_ERROR, "SIGHUP: the arbiter refused the new [policy] settings; keeping its old ones");
@@ -431,7 +450,7 @@ void manager_reload(Manager *manager, const OmemdConfig *config)
 	manager->reloads_ok++;
 	metrics_count_config_reload(manager->metrics, METRICS_RELOAD_OK);
 	budget = manager_size(manager->budget_bytes);
-	omemd_log(OMEMD_LOG_INFO, "SIGHUP: config reloaded; budget %s (%s); session limits apply to sessions opened from now on",
+	omemd_log(OMEMD_LOG_INFO, "SIGHUP: config reloaded; budget %s (%s); session limits apply now, WELCOME intervals at each guest's next HELLO",
 		  budget, current->budget_auto ? "auto" : "configured");
 	arbiter_tick(manager->arbiter, manager_now_ms(), &ops);
 	manager_apply_ops(manager, &ops, "reload");

@@ -79,6 +79,15 @@ void omemd_config_init(OmemdConfig *config)
 		/* libvirt's prepare -> QEMU running takes seconds; 2 min is
 		 * generous. */
 		.admission_ttl_ms = 120000,
+		/* Three contradictions in two minutes: one is a race, three
+		 * are a habit; ten minutes of lowered trust, one 128 MiB
+		 * step per 10 s meanwhile (what an honest workload under a
+		 * distrusted guest still needs to make progress). */
+		.trust_strikes = 3,
+		.trust_window_s = 120,
+		.trust_distrust_s = 600,
+		.trust_step_bytes = 128 * MIB,
+		.trust_interval_ms = 10000,
 		.metrics_listen = g_strdup("127.0.0.1:9848"),
 	};
 }
@@ -206,6 +215,11 @@ static const KeySpec omemd_config_keys[] = {
 	KEY("policy", "report_ttl_ms", KEY_UINT, report_ttl_ms, 1000, 3600000),
 	KEY("policy", "retry_reclaim_ms", KEY_UINT, retry_reclaim_ms, 10, 600000),
 	KEY("policy", "admission_ttl_ms", KEY_UINT, admission_ttl_ms, 1000, 3600000),
+	KEY("trust", "strikes", KEY_UINT, trust_strikes, 1, 16),
+	KEY("trust", "strike_window_s", KEY_UINT, trust_window_s, 1, 86400),
+	KEY("trust", "distrust_s", KEY_UINT, trust_distrust_s, 1, 604800),
+	KEY("trust", "distrusted_step", KEY_SIZE, trust_step_bytes, 2 * MIB, 64 * GIB),
+	KEY("trust", "distrusted_interval_ms", KEY_UINT, trust_interval_ms, 100, 3600000),
 	KEY("metrics", "listen", KEY_STRING, metrics_listen, 0, 0),
 };
 
@@ -426,7 +440,7 @@ bool omemd_config_load_data(OmemdConfig *config, const char *data, gsize length,
 			omemd_config_clear(&work);
 			return omemd_config_fail(error, file_name,
 						 omemd_config_find_line(text, groups[g], NULL),
-						 "unknown group [%s]; omemd knows [host], [daemon], [transport], [policy], [metrics]",
+						 "unknown group [%s]; omemd knows [host], [daemon], [transport], [policy], [trust], [metrics]",
 						 groups[g]);
 		}
 		keys = g_key_file_get_keys(key_file, groups[g], NULL, NULL);

@@ -64,6 +64,12 @@ typedef struct {
 	uint32_t report_ttl_ms;       /* a guest report older than this is not trusted */
 	uint32_t retry_reclaim_ms;    /* DENY retry_after while memory is reclaimed elsewhere */
 	uint32_t admission_ttl_ms;    /* an admitted VM's reservation lasts this long before it runs */
+	/* [trust] (host-server/trust.h) */
+	uint32_t trust_strikes;       /* contradictions within the window that lower trust */
+	uint32_t trust_window_s;      /* strikes older than this are forgotten */
+	uint32_t trust_distrust_s;    /* lowered trust lasts this long after the last strike */
+	uint64_t trust_step_bytes;    /* a distrusted guest gets at most this ... */
+	uint32_t trust_interval_ms;   /* ... per this */
 	/* [metrics] */
 	char *metrics_listen;         /* "127.0.0.1:9848", "[::1]:9848" or "off" */
 } OmemdConfig;

@@ -35,7 +35,17 @@ void session_init(Session *session, const SessionConfig *config, int64_t now_ms)
 		.tokens = config->rate_burst,
 		.tokens_ms = now_ms,
 		.demand_tokens = config->demand_burst,
+		.told_demand_interval_ms = config->demand_interval_ms,
 	};
+}
+
+void session_set_config(Session *session, const SessionConfig *config)
+{
+	session->config = *config;
+	if (session->tokens > config->rate_burst)
+		session->tokens = config->rate_burst;
+	if (session->demand_tokens > config->demand_burst)
+		session->demand_tokens = config->demand_burst;
 }
 
 /* Our next sequence number: 1, 2, ... wrapping, skipping 0. */
@@ -103,8 +113,8 @@ static void session_refill(Session *session, int64_t now_ms)
 	session->tokens += elapsed * session->config.rate_per_s / 1000.0;
 	if (session->tokens > session->config.rate_burst)
 		session->tokens = session->config.rate_burst;
-	if (session->config.demand_interval_ms) {
-		session->demand_tokens += elapsed / session->config.demand_interval_ms;
+	if (session->told_demand_interval_ms) {
+		session->demand_tokens += elapsed / session->told_demand_interval_ms;
 		if (session->demand_tokens > session->config.demand_burst)
 			session->demand_tokens = session->config.demand_burst;
 	} else {
@@ -179,6 +189,7 @@ static void session_on_hello(Session *session, const struct rpc_msg *msg,
 		reply->u.welcome.stats_interval_ms = session->config.stats_interval_ms;
 		reply->u.welcome.demand_interval_ms = session->config.demand_interval_ms;
 	}
+	session->told_demand_interval_ms = session->config.demand_interval_ms;
 	session->state = SESSION_STATE_OPEN;
 	session->version = version;
 	out->event = (SessionEvent){ .type = SESSION_EVENT_OPENED, .epoch = session->epoch,
@@ -201,7 +212,7 @@ static void session_on_demand(Session *session, const struct rpc_msg *msg,
 	if (msg->u.demand.urgency < OMEM_RPC_URGENCY_CRITICAL) {
 		if (session->demand_tokens < 1.0) {
 			uint32_t wait_ms = (uint32_t)((1.0 - session->demand_tokens) *
-						      session->config.demand_interval_ms) + 1;
+						      session->told_demand_interval_ms) + 1;
 
 			session_rate_limited(session, msg, wait_ms, out);
 			return;
@@ -214,7 +225,7 @@ static void session_on_demand(Session *session, const struct rpc_msg *msg,
 		reply = session_reply(session, out, OMEM_RPC_DENY, msg->seq);
 		if (reply) {
 			reply->u.deny.reason = OMEM_RPC_DENY_BUSY;
-			reply->u.deny.retry_after_ms = session->config.demand_interval_ms;
+			reply->u.deny.retry_after_ms = session->told_demand_interval_ms;
 		}
 		return;
 	}

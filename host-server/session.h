@@ -97,6 +97,7 @@ typedef struct {
 	double tokens;              /* message bucket */
 	int64_t tokens_ms;          /* when the bucket was last refilled */
 	double demand_tokens;       /* DEMAND spacing bucket */
+	uint32_t told_demand_interval_ms; /* the spacing the last WELCOME told (enforced) */
 	uint32_t strikes;           /* consecutive refused messages */
 	uint32_t errors;            /* protocol errors this connection */
 	uint64_t received;          /* messages taken off the ring */
@@ -106,6 +107,12 @@ typedef struct {
 /* Start a fresh connection's session (new region generation): every
  * counter and the buckets reset, state NONE. */
 void session_init(Session *session, const SessionConfig *config, int64_t now_ms);
+
+/* New tunables (a reload) for a running session: the rate limits and the
+ * error limit apply at once; the intervals a WELCOME tells the guest
+ * (STATS period, DEMAND spacing) from its next HELLO, as the guest keeps
+ * what it was told and its spacing is enforced as told. */
+void session_set_config(Session *session, const SessionConfig *config);
 
 /* Handle one decoded guest message.  @contract holds the WELCOME figures
  * (boot, min, max, cap, plugged, block, buffer) the manager last

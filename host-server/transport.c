@@ -281,6 +281,12 @@ void transport_set_contract(Transport *transport, const struct rpc_msg_welcome *
 	g_mutex_unlock(&transport->lock);
 }
 
+void transport_set_session_config(Transport *transport, const SessionConfig *config)
+{
+	transport->session_config = *config;
+	session_set_config(&transport->session, config);
+}
+
 void transport_send_reply(Transport *transport, uint32_t epoch, uint32_t reply_to,
 			  const struct rpc_msg *msg)
 {

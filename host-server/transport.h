@@ -70,6 +70,11 @@ void transport_start(Transport *transport, GMainContext *context);
  * block, buffer).  Any thread (a mutex guards them). */
 void transport_set_contract(Transport *transport, const struct rpc_msg_welcome *contract);
 
+/* New session tunables (a reload): for the open session at once as
+ * session_set_config says, and for every later connection.  Transport
+ * thread. */
+void transport_set_session_config(Transport *transport, const SessionConfig *config);
+
 /* Send the manager's GRANT/DENY for the DEMAND @reply_to of session
  * @epoch; dropped when the session moved on.  Transport thread. */
 void transport_send_reply(Transport *transport, uint32_t epoch, uint32_t reply_to,

@@ -167,7 +167,7 @@ else
     not_ok "SIGHUP with an unknown key fails with FILE:LINE" "$(omemd_log_since "$mark")"
 fi
 check "the running budget stays" test "$(omem_host_status budget_bytes)" = "$budget_before"
-printf '[host]\nbudget = 3G\n[metrics]\nlisten = 127.0.0.1:1\n' >"$WORK/omemd.conf"
+printf '[host]\nbudget = 3G\n[trust]\nstrikes = 5\n[metrics]\nlisten = 127.0.0.1:1\n' >"$WORK/omemd.conf"
 mark=$(omemd_log_mark)
 kill -HUP "$OMEMD_PID"
 omemd_wait_log "config reloaded" 10 "$mark" >/dev/null

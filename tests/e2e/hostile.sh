@@ -23,6 +23,8 @@
 #            one log line
 #   index    (fresh connection) guest->host head out of range -> cut off,
 #            one log line
+#   reload   (fresh connection) SIGHUP lowers error_limit to 2 while A's
+#            session is open; 3 broken slots now cut A off, one log line
 # A cut-off connection is read no more, so before the next misbehaviour
 # the test re-attaches A's transport device (detach + attach the same
 # <shmem>), which is the documented way back.  At the end: omemd still
@@ -69,12 +71,14 @@ INJECT=/sys/kernel/debug/omem_client/inject
 
 SAMPLES=
 SAMPLER_PID=
+CONFIG=
 
 cleanup() {
     [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
     omemd_cleanup
     guest_cleanup
     [ -n "$SAMPLES" ] && rm -f "$SAMPLES"
+    [ -n "$CONFIG" ] && rm -f "$CONFIG"
     return 0
 }
 trap cleanup EXIT
@@ -332,6 +336,22 @@ scenario_index() {
     check_cut_off "index" "broke the guest->host ring index" "$mark"
 }
 
+# A reload lowers error_limit to 2 while A's session is open: three
+# broken slots, harmless under the old limit of 8, now cut A off (the
+# open session took the new limit), and B does not notice.
+scenario_reload() {
+    local mark
+    check "re-attach A's transport: a fresh session opens" reattach
+    printf '[policy]\nerror_limit = 2\n' >"$CONFIG"
+    mark=$(omemd_log_mark)
+    kill -HUP "$OMEMD_PID"
+    check "reload: omemd applies the new config" omemd_wait_log "config reloaded" 10 "$mark"
+    check "reload: A's session stayed open" session_state_is "$A" open
+    mark=$(omemd_log_mark)
+    inject "garbage 3" >/dev/null
+    check_cut_off "reload, garbage 3" "too many protocol errors" "$mark"
+}
+
 hostile_scenario() {
     omem_timed scenario "$@"
 }
@@ -362,7 +382,8 @@ for name in "$A" "$B" "$C"; do
 done
 ok "A, B and C boot ($(omem_elapsed "$script_start")s)"
 
-omemd_start --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
+CONFIG=$(mktemp)
+omemd_start --config "$CONFIG" --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
 if omem_wait_session "$A" "$ATTACH_TIMEOUT" && omem_wait_session "$B" "$ATTACH_TIMEOUT" &&
     omem_wait_session "$C" "$ATTACH_TIMEOUT"; then
     ok "omemd attaches the three guests and their sessions open ($(omem_elapsed "$script_start")s)"
@@ -391,6 +412,7 @@ hostile_scenario "garbage under the error limit" scenario_garbage_errors
 hostile_scenario "flood" scenario_flood
 hostile_scenario "garbage past the error limit" scenario_garbage_cut_off
 hostile_scenario "ring index" scenario_index
+hostile_scenario "reload" scenario_reload
 
 c_holding() {
     guest_run "$C" "cat /tmp/load.log" 30 | grep -q '^memload: holding'

@@ -74,6 +74,18 @@ int main(void)
 	tap_ok(!message && config.budget_auto, "budget = auto");
 	omemd_config_clear(&config);
 
+	message = load(&config, "[trust]\nstrikes = 5\nstrike_window_s = 60\ndistrust_s = 3600\n"
+				"distrusted_step = 256M\ndistrusted_interval_ms = 5000\n");
+	tap_ok(!message && config.trust_strikes == 5 && config.trust_window_s == 60 &&
+	       config.trust_distrust_s == 3600 && config.trust_step_bytes == 256 * MIB &&
+	       config.trust_interval_ms == 5000, "[trust] keys load (%s)", message ? message : "ok");
+	omemd_config_clear(&config);
+	g_clear_pointer(&message, g_free);
+	expect_error("[trust]\nstrikes = 17\n", "omemd.conf:2: [trust] strikes",
+		     "[trust] strikes above 16 (the strikes remembered)");
+	expect_error("[trust]\ndistrusted_step = 1M\n", "omemd.conf:2: [trust] distrusted_step",
+		     "[trust] distrusted_step under a block");
+
 	expect_error("[host]\nbudget = lots\n", "omemd.conf:2: [host] budget", "bad budget: file:line");
 	expect_error("[host]\n\n# x\n[policy]\ngrant_step = 1M\n", "omemd.conf:5:",
 		     "grant_step below a block: line 5");
@@ -113,6 +125,11 @@ int main(void)
 		       config.rate_per_s == defaults.rate_per_s &&
 		       config.error_limit == defaults.error_limit &&
 		       config.demand_interval_ms == defaults.demand_interval_ms &&
+		       config.trust_strikes == defaults.trust_strikes &&
+		       config.trust_window_s == defaults.trust_window_s &&
+		       config.trust_distrust_s == defaults.trust_distrust_s &&
+		       config.trust_step_bytes == defaults.trust_step_bytes &&
+		       config.trust_interval_ms == defaults.trust_interval_ms &&
 		       !strcmp(config.run_dir, defaults.run_dir),
 		       "... and shows the defaults");
 		omemd_config_clear(&config);

@@ -282,6 +282,78 @@ static void test_errors(void)
 	tap_eq(out.n_replies + out.event.type, 0, "a ring fault after a cut-off: no second cut-off");
 }
 
+/* Two LOW DEMANDs at @burst_ms (config's demand_burst), each answered,
+ * then a third at @third_ms; *out is what the third got. */
+static void burst_then_demand(Session *session, uint32_t *seq, int64_t burst_ms, int64_t third_ms,
+			      SessionOutput *out)
+{
+	struct rpc_msg msg;
+
+	for (int i = 0; i < 2; i++) {
+		msg = demand((*seq)++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
+		session_receive(session, &msg, &contract, burst_ms, out);
+		session_take_reply(session, out->event.epoch, out->event.seq, &msg);
+	}
+	msg = demand((*seq)++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
+	session_receive(session, &msg, &contract, third_ms, out);
+}
+
+/* A reload on an open session: limits at once, WELCOME intervals as
+ * told until the next HELLO. */
+static void test_set_config(void)
+{
+	Session session = open_session(0);
+	SessionConfig next = config;
+	SessionOutput out;
+	struct rpc_msg msg;
+	uint32_t seq = 2;
+	int denied = 0;
+
+	next.rate_burst = 5;
+	next.rate_per_s = 10;
+	next.error_limit = 2;
+	next.demand_interval_ms = 1000;
+	next.stats_interval_ms = 5000;
+	session_set_config(&session, &next);
+	tap_ok(session.tokens <= 5, "a smaller burst empties the bucket down to it (%.0f)",
+	       session.tokens);
+	for (int i = 0; i < 8; i++) {
+		msg = ping(seq++, i);
+		session_receive(&session, &msg, &contract, 0, &out);
+		if (out.replies[0].type == OMEM_RPC_ERROR)
+			denied++;
+	}
+	tap_eq(denied, 3, "PINGs past the new burst of 5: refused at once");
+
+	/* The guest was told 100 ms: still enforced as 100 ms. */
+	session = open_session(0);
+	session_set_config(&session, &next);
+	seq = 2;
+	burst_then_demand(&session, &seq, 0, 10, &out);
+	tap_ok(out.n_replies == 1 && out.replies[0].u.deny.reason == OMEM_RPC_DENY_RATE &&
+	       out.replies[0].u.deny.retry_after_ms <= 91,
+	       "the open session's DEMAND spacing stays what WELCOME told (retry %u ms)",
+	       out.n_replies ? out.replies[0].u.deny.retry_after_ms : 0);
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
+	session_receive(&session, &msg, &contract, 120, &out);
+	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "... a DEMAND 110 ms later passes");
+	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+
+	/* The next HELLO tells the new intervals, and they are enforced. */
+	msg = hello(1);
+	session_receive(&session, &msg, &contract, 1000, &out);
+	tap_ok(out.replies[0].type == OMEM_RPC_WELCOME &&
+	       out.replies[0].u.welcome.demand_interval_ms == 1000 &&
+	       out.replies[0].u.welcome.stats_interval_ms == 5000,
+	       "the next WELCOME tells the new intervals");
+	seq = 2;
+	burst_then_demand(&session, &seq, 3000, 3200, &out);
+	tap_ok(out.n_replies == 1 && out.replies[0].u.deny.reason == OMEM_RPC_DENY_RATE &&
+	       out.replies[0].u.deny.retry_after_ms > 700,
+	       "... and enforced from then on (retry %u ms)",
+	       out.n_replies ? out.replies[0].u.deny.retry_after_ms : 0);
+}
+
 static void test_rate(void)
 {
 	Session session = open_session(0);
@@ -291,13 +363,7 @@ static void test_rate(void)
 	int denied = 0;
 
 	/* DEMAND spacing: burst 2, then one per 100 ms. */
-	for (int i = 0; i < 2; i++) {
-		msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
-		session_receive(&session, &msg, &contract, 0, &out);
-		session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
-	}
-	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
-	session_receive(&session, &msg, &contract, 10, &out);
+	burst_then_demand(&session, &seq, 0, 10, &out);
 	tap_eq(out.replies[0].u.deny.reason, OMEM_RPC_DENY_RATE, "third DEMAND within the burst window: DENY RATE");
 	tap_ok(out.replies[0].u.deny.retry_after_ms >= 80 && out.replies[0].u.deny.retry_after_ms <= 91,
 	       "... retry after the rest of the interval (%u ms)", out.replies[0].u.deny.retry_after_ms);
@@ -347,6 +413,7 @@ int main(void)
 	test_events();
 	test_errors();
 	test_rate();
+	test_set_config();
 	tap_ok(!strcmp(session_state_name(SESSION_STATE_CUT_OFF), "cut-off"),
 	       "state names follow docs/status.md");
 	return tap_done();
