@@ -106,6 +106,27 @@ bool arbiter_check(const Arbiter *arbiter, char **ret_why)
 			ARBITER_FAIL("heap order broken at slot %zu", i);
 	}
 
+	/* The water level hands out the share pool: all of it unless every
+	 * VM is at its ceiling, never more (each VM's part rounds down). */
+	if (!arbiter->fair_dirty) {
+		uint64_t parts = 0, pool = arbiter_share_pool(arbiter), level_pool, level_shares;
+
+		arbiter_fair_level(arbiter, &level_pool, &level_shares);
+		if (level_pool != arbiter->fair_pool || level_shares != arbiter->fair_shares)
+			ARBITER_FAIL("fair-share level %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+				     " is stale (recomputed %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ")",
+				     arbiter->fair_pool, arbiter->fair_shares, level_pool, level_shares);
+
+		g_hash_table_iter_init(&iter, arbiter->vms);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			vm = value;
+			parts += arbiter_vm_fair_part(arbiter, vm);
+		}
+		if (parts > pool || (arbiter->fair_shares > 0 && parts + arbiter->vm_count < pool))
+			ARBITER_FAIL("fair shares hand out %" G_GUINT64_FORMAT " of a share pool of %" G_GUINT64_FORMAT,
+				     parts, pool);
+	}
+
 	/* Conservation: no grant ever takes the charges past the budget;
 	 * only outside input (discovery, events, a lower budget) may. */
 	if (arbiter_committed(arbiter) > arbiter->config.budget_bytes && !arbiter->over_budget)

@@ -116,6 +116,13 @@ struct Arbiter {
 	uint64_t sum_incoming;      /* sum of what shrinking VMs still give back */
 	uint64_t sum_reserved;      /* sum of reservations */
 
+	/* The fair shares' water level (arbiter_fair_refresh): a VM not
+	 * held back by its ceiling gets floor + fair_pool * shares /
+	 * fair_shares; fair_shares 0 means every VM is at its ceiling. */
+	bool fair_dirty;            /* budget, overhead or a floor, ceiling or shares changed */
+	uint64_t fair_pool;         /* the share pool less what capped VMs take */
+	uint64_t fair_shares;       /* the shares of the VMs not capped */
+
 	ArbiterStats stats;         /* counters only */
 };
 
@@ -126,8 +133,15 @@ void arbiter_heap_update(Arbiter *arb, ArbiterVm *vm);
 uint64_t arbiter_vm_beyond(const ArbiterVm *vm);
 bool arbiter_vm_frozen(const Arbiter *arb, const ArbiterVm *vm);
 bool arbiter_vm_draining(const Arbiter *arb, const ArbiterVm *vm);
-uint64_t arbiter_vm_fair_share(const Arbiter *arb, const ArbiterVm *vm);
-uint64_t arbiter_vm_reclaim_floor(const Arbiter *arb, const ArbiterVm *vm);
+uint64_t arbiter_share_pool(const Arbiter *arb);
+/* The water level from scratch (O(n log n)): the share pool left to the
+ * VMs their ceiling does not stop, and their shares. */
+void arbiter_fair_level(const Arbiter *arb, uint64_t *ret_pool, uint64_t *ret_shares);
+/* What the water level gives @vm above its floor (the level must be
+ * fresh: !fair_dirty). */
+uint64_t arbiter_vm_fair_part(const Arbiter *arb, const ArbiterVm *vm);
+uint64_t arbiter_vm_fair_share(Arbiter *arb, const ArbiterVm *vm);
+uint64_t arbiter_vm_reclaim_floor(Arbiter *arb, const ArbiterVm *vm);
 double arbiter_vm_claim(const Arbiter *arb, const ArbiterVm *vm);
 bool arbiter_vm_heap_member(const ArbiterVm *vm);
 uint64_t arbiter_vm_incoming(const ArbiterVm *vm);

@@ -53,23 +53,90 @@ bool arbiter_vm_draining(const Arbiter *arb, const ArbiterVm *vm)
 
 /* The fair share's pool: the budget less every VM's fixed part (boot and
  * overhead) and every floor. */
-static uint64_t arbiter_share_pool(const Arbiter *arb)
+uint64_t arbiter_share_pool(const Arbiter *arb)
 {
 	uint64_t fixed = sat_add(arb->sum_boot, (uint64_t)arb->vm_count * arb->config.vm_overhead_bytes);
 
 	return sat_sub(sat_sub(arb->config.budget_bytes, fixed), arb->sum_floor);
 }
 
-uint64_t arbiter_vm_fair_share(const Arbiter *arb, const ArbiterVm *vm)
-{
-	unsigned __int128 part;
-	uint64_t share;
+/* One VM's room above its floor and its shares, for the water level. */
+typedef struct {
+	uint64_t room;
+	uint64_t shares;
+} ArbiterFairEntry;
 
-	if (arb->sum_shares == 0)
-		return vm->floor;
-	part = (unsigned __int128)arbiter_share_pool(arb) * vm->contract.shares / arb->sum_shares;
-	share = sat_add(vm->floor, (uint64_t)part);
-	return min_u64(share, vm->ceiling);
+/* By room per share, lowest first: the VMs their ceiling stops first. */
+static int arbiter_fair_compare(const void *a, const void *b)
+{
+	const ArbiterFairEntry *x = a, *y = b;
+	unsigned __int128 left = (unsigned __int128)x->room * y->shares;
+	unsigned __int128 right = (unsigned __int128)y->room * x->shares;
+
+	return left < right ? -1 : left > right;
+}
+
+/*
+ * Fair shares by water-filling (weighted max-min fairness): each VM gets
+ * floor + level x shares, but never past its ceiling, and what a capped
+ * VM cannot take is poured over the others.  Walking the VMs by room per
+ * share, a VM whose room is under the level of the VMs left is capped:
+ * it takes its room out of the pool and its shares out of the sum.  The
+ * level depends only on the budget, the fixed parts and each VM's floor,
+ * ceiling and shares, so it is recomputed (O(n log n)) only after one of
+ * those changed, at the next read; decisions stay O(log n).
+ */
+void arbiter_fair_level(const Arbiter *arb, uint64_t *ret_pool, uint64_t *ret_shares)
+{
+	g_autofree ArbiterFairEntry *entries = NULL;
+	uint64_t pool = arbiter_share_pool(arb), shares = arb->sum_shares;
+	GHashTableIter iter;
+	gpointer value;
+	size_t n = 0;
+
+	entries = g_new(ArbiterFairEntry, MAX(arb->vm_count, 1));
+	g_hash_table_iter_init(&iter, arb->vms);
+	while (g_hash_table_iter_next(&iter, NULL, &value) && n < arb->vm_count) {
+		const ArbiterVm *vm = value;
+
+		entries[n++] = (ArbiterFairEntry){ .room = sat_sub(vm->ceiling, vm->floor),
+						   .shares = vm->contract.shares };
+	}
+	qsort(entries, n, sizeof(entries[0]), arbiter_fair_compare);
+	for (size_t i = 0; i < n && shares > 0; i++) {
+		/* Capped when room / shares <= pool / shares left. */
+		if ((unsigned __int128)entries[i].room * shares >
+		    (unsigned __int128)pool * entries[i].shares)
+			break;
+		pool -= entries[i].room;
+		shares -= entries[i].shares;
+	}
+	*ret_pool = pool;
+	*ret_shares = shares;
+}
+
+static void arbiter_fair_refresh(Arbiter *arb)
+{
+	if (!arb->fair_dirty)
+		return;
+	arbiter_fair_level(arb, &arb->fair_pool, &arb->fair_shares);
+	arb->fair_dirty = false;
+}
+
+uint64_t arbiter_vm_fair_part(const Arbiter *arb, const ArbiterVm *vm)
+{
+	uint64_t room = sat_sub(vm->ceiling, vm->floor);
+
+	if (arb->fair_shares == 0)
+		return room;
+	return min_u64(room, (uint64_t)((unsigned __int128)arb->fair_pool * vm->contract.shares /
+					arb->fair_shares));
+}
+
+uint64_t arbiter_vm_fair_share(Arbiter *arb, const ArbiterVm *vm)
+{
+	arbiter_fair_refresh(arb);
+	return min_u64(sat_add(vm->floor, arbiter_vm_fair_part(arb, vm)), vm->ceiling);
 }
 
 /* What the guest's latest fresh report lets a reclaim take: free first,
@@ -87,7 +154,7 @@ static uint64_t arbiter_report_reclaimable(const ArbiterVm *vm)
 
 /* The lowest requested size a reclaim may set: the floor, the fair share
  * (in blocks) and what the report allows. */
-uint64_t arbiter_vm_reclaim_floor(const Arbiter *arb, const ArbiterVm *vm)
+uint64_t arbiter_vm_reclaim_floor(Arbiter *arb, const ArbiterVm *vm)
 {
 	uint64_t block = vm->contract.block_bytes;
 	uint64_t lower = max_u64(vm->floor, policy_round_up(arbiter_vm_fair_share(arb, vm), block));
@@ -419,6 +486,7 @@ int arbiter_new(const ArbiterConfig *config, Arbiter **ret_arbiter)
 	arb->config.idle_tax_percent = MIN(arb->config.idle_tax_percent, 95u);
 	arb->vms = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, arbiter_vm_free);
 	arb->keys = g_hash_table_new(g_str_hash, g_str_equal);
+	arb->fair_dirty = true;
 	arb->reservations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	*ret_arbiter = arb;
 	return 0;
@@ -459,6 +527,7 @@ int arbiter_set_config(Arbiter *arbiter, const ArbiterConfig *config)
 		arbiter_vm_unaccount(arbiter, value);
 	arbiter->config = *config;
 	arbiter->config.idle_tax_percent = MIN(arbiter->config.idle_tax_percent, 95u);
+	arbiter->fair_dirty = true;
 	g_hash_table_iter_init(&iter, arbiter->vms);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		arbiter_vm_account(arbiter, value);
@@ -605,6 +674,7 @@ int arbiter_vm_add(Arbiter *arbiter, uint64_t vm_id, const char *key,
 	vm->heap_index = ARBITER_NOT_IN_HEAP;
 	arbiter_vm_set_limits(vm);
 	g_hash_table_insert(arbiter->vms, &vm->id, vm);
+	arbiter->fair_dirty = true;
 	if (key) {
 		vm->key = g_strdup(key);
 		g_hash_table_insert(arbiter->keys, vm->key, vm);
@@ -632,6 +702,7 @@ int arbiter_vm_remove(Arbiter *arbiter, uint64_t vm_id)
 	if (vm->key)
 		g_hash_table_remove(arbiter->keys, vm->key);
 	g_hash_table_remove(arbiter->vms, &vm_id);
+	arbiter->fair_dirty = true;
 	arbiter_debug_check(arbiter);
 	return 0;
 }
@@ -704,6 +775,7 @@ int arbiter_vm_set_contract(Arbiter *arbiter, uint64_t vm_id, const ArbiterContr
 	arbiter_vm_unaccount(arbiter, vm);
 	vm->contract = arbiter_contract_normalise(contract);
 	arbiter_vm_set_limits(vm);
+	arbiter->fair_dirty = true;
 	arbiter_vm_account(arbiter, vm);
 	arbiter_note_external(arbiter, vm);
 	if (arbiter_vm_frozen(arbiter, vm)) {
@@ -750,7 +822,7 @@ void arbiter_get_stats(const Arbiter *arbiter, ArbiterStats *ret_stats)
 	ret_stats->reclaims_pending = arbiter->shrink_count;
 }
 
-int arbiter_vm_get_status(const Arbiter *arbiter, uint64_t vm_id, ArbiterVmStatus *ret_status)
+int arbiter_vm_get_status(Arbiter *arbiter, uint64_t vm_id, ArbiterVmStatus *ret_status)
 {
 	const ArbiterVm *vm = g_hash_table_lookup(arbiter->vms, &vm_id);
 

@@ -262,7 +262,7 @@ void arbiter_tick(Arbiter *arbiter, int64_t now_ms, ArbiterOps *ret_ops);
 
 /* Read-only figures. */
 void arbiter_get_stats(const Arbiter *arbiter, ArbiterStats *ret_stats);
-int arbiter_vm_get_status(const Arbiter *arbiter, uint64_t vm_id, ArbiterVmStatus *ret_status);
+int arbiter_vm_get_status(Arbiter *arbiter, uint64_t vm_id, ArbiterVmStatus *ret_status);
 
 /* Verify every invariant (conservation, contracts, heap order, global sums
  * against a recomputation).  O(n): for tests and -DOMEM_DEBUG builds, where

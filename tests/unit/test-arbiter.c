@@ -73,7 +73,7 @@ static void report(Arbiter *arb, uint64_t id, uint64_t free_bytes, uint64_t unpl
 	checked(arb, "report");
 }
 
-static uint64_t requested_of(const Arbiter *arb, uint64_t id)
+static uint64_t requested_of(Arbiter *arb, uint64_t id)
 {
 	ArbiterVmStatus st;
 
@@ -181,6 +181,51 @@ static void test_fair_shares(void)
 	tap_eq(a.fair_share_bytes, 1 * GIB, "1000 of 4000 shares: 1 GiB of the 4 GiB beyond boot and overhead");
 	tap_eq(b.fair_share_bytes, 3 * GIB, "3000 of 4000 shares: 3 GiB");
 	tap_eq(a.charge_bytes, 1 * GIB + 64 * MIB, "charge = boot + max(requested, plugged) + overhead");
+}
+
+/* Water-filling: what a capped VM cannot take goes to the others, by
+ * shares; a contract change or a VM leaving moves the level. */
+static void test_fair_shares_capped(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(9 * GIB, 0);
+	ArbiterContract c = contract_default();
+	ArbiterOps ops;
+	ArbiterVmStatus a, b, d;
+
+	c.cap_bytes = 2 * GIB;
+	add_vm(arb, 1, &c, 0);
+	c.cap_bytes = 5 * GIB;
+	add_vm(arb, 2, &c, 0);
+	c.shares = 3000;
+	add_vm(arb, 3, &c, 0);
+	arbiter_vm_get_status(arb, 1, &a);
+	arbiter_vm_get_status(arb, 2, &b);
+	arbiter_vm_get_status(arb, 3, &d);
+	tap_eq(a.fair_share_bytes, 1 * GIB, "A, capped at 1 GiB beyond boot: its cap (not 1.2 GiB)");
+	tap_eq(b.fair_share_bytes, 1 * GIB + 256 * MIB,
+	       "B (1000 of the 4000 shares left): a quarter of the 5 GiB A leaves");
+	tap_eq(d.fair_share_bytes, 3 * GIB + 768 * MIB, "C (3000): three quarters");
+	checked(arb, "fair shares");
+
+	c.shares = 1000;
+	c.cap_bytes = 5 * GIB;
+	arbiter_vm_set_contract(arb, 1, &c, 0, &ops);
+	arbiter_vm_get_status(arb, 1, &a);
+	arbiter_vm_get_status(arb, 2, &b);
+	tap_ok(a.fair_share_bytes == 6 * GIB / 5 && b.fair_share_bytes == 6 * GIB / 5,
+	       "A's cap raised: nobody capped, 1000 of 5000 shares of 6 GiB each for A and B");
+	arbiter_vm_remove(arb, 3);
+	arbiter_vm_get_status(arb, 1, &a);
+	tap_eq(a.fair_share_bytes, 3 * GIB + 512 * MIB, "C leaves: A and B split its 7 GiB");
+
+	c.cap_bytes = 2 * GIB;
+	arbiter_vm_set_contract(arb, 1, &c, 0, &ops);
+	arbiter_vm_set_contract(arb, 2, &c, 0, &ops);
+	arbiter_vm_get_status(arb, 1, &a);
+	arbiter_vm_get_status(arb, 2, &b);
+	tap_ok(a.fair_share_bytes == 1 * GIB && b.fair_share_bytes == 1 * GIB,
+	       "everyone capped: each gets its cap, the rest stays unshared");
+	checked(arb, "all capped");
 }
 
 /* A (1000 shares) holds 3 GiB, 2 GiB of it free; B (3000 shares) holds
@@ -422,6 +467,7 @@ int main(void)
 	test_grants();
 	test_cap_frozen_drain();
 	test_fair_shares();
+	test_fair_shares_capped();
 	test_reclaim_for_shares();
 	test_idle_tax();
 	test_reclaim_limits();
