@@ -315,10 +315,34 @@ static gint virt_omem_maintenance_compare(gconstpointer a, gconstpointer b)
 	return strcmp(virDomainGetName(left), virDomainGetName(right));
 }
 
-/* --all: every active omem domain, sorted by name.  A domain without a
- * contract is no omem domain and left out; one whose contract cannot be
- * read is reported and counted; one that vanished meanwhile is gone. */
-static GPtrArray *virt_omem_maintenance_select_all(virConnectPtr conn,
+/*
+ * The sides --all changes on @domain, from the sides asked for: a domain
+ * that is not running has no live side, a transient one no definition.
+ * 0: leave the domain out.  --current is the running domains' live side,
+ * as documented; only an explicit --config reaches the definitions of
+ * the domains that are not running, so that one started during a
+ * host-wide drain or freeze starts drained or frozen.
+ */
+static unsigned int virt_omem_maintenance_all_flags(unsigned int flags, virDomainPtr domain)
+{
+	int active = virDomainIsActive(domain), persistent = virDomainIsPersistent(domain);
+
+	if (active < 0 || persistent < 0)
+		return 0;
+	if (flags == VIR_DOMAIN_AFFECT_CURRENT)
+		return active ? VIR_DOMAIN_AFFECT_LIVE : 0;
+	if (!active)
+		flags &= ~(unsigned int)VIR_DOMAIN_AFFECT_LIVE;
+	if (!persistent)
+		flags &= ~(unsigned int)VIR_DOMAIN_AFFECT_CONFIG;
+	return flags;
+}
+
+/* --all: every omem domain with a side to change (above), sorted by name.
+ * A domain without a contract is no omem domain and left out; one whose
+ * contract cannot be read is reported and counted; one that vanished
+ * meanwhile is gone. */
+static GPtrArray *virt_omem_maintenance_select_all(virConnectPtr conn, unsigned int flags,
 						   VirtOmemMaintenanceTally *tally)
 {
 	g_autoptr(GPtrArray) selected = g_ptr_array_new_with_free_func(virt_omem_maintenance_domain_free);
@@ -326,19 +350,27 @@ static GPtrArray *virt_omem_maintenance_select_all(virConnectPtr conn,
 	int count, i;
 
 	/* Paused domains too: omemd keeps their memory in its budget. */
-	count = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	count = virConnectListAllDomains(conn, &domains,
+					 flags & VIR_DOMAIN_AFFECT_CONFIG ? 0 : VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (count < 0) {
 		virt_omem_maintenance_failed(tally,
 					     virt_omem_fail(VIRT_OMEM_EXIT_FAILED,
-							    "cannot list the running domains: %s",
+							    "cannot list the domains: %s",
 							    virt_omem_libvirt_message()));
 		return NULL;
 	}
 	for (i = 0; i < count; i++) {
 		g_autoptr(OmemContract) contract = NULL;
+		unsigned int sides = virt_omem_maintenance_all_flags(flags, domains[i]);
 		const OmemError *error;
 
-		if (omem_contract_get(domains[i], VIR_DOMAIN_AFFECT_LIVE, &contract) == 0) {
+		if (!sides) {
+			virDomainFree(domains[i]);
+			continue;
+		}
+		if (omem_contract_get(domains[i], sides & VIR_DOMAIN_AFFECT_LIVE ?
+						  VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG,
+				      &contract) == 0) {
 			g_ptr_array_add(selected, domains[i]);
 			continue;
 		}
@@ -380,19 +412,29 @@ int virt_omem_maintenance_run(const VirtOmemMaintenance *maintenance,
 			(GDestroyNotify)virt_omem_maintenance_target_free);
 
 	if (args.all) {
-		g_autoptr(GPtrArray) domains = virt_omem_maintenance_select_all(conn, &tally);
+		g_autoptr(GPtrArray) domains = virt_omem_maintenance_select_all(conn, args.flags,
+										 &tally);
 		guint i;
 
 		if (domains && domains->len == 0 && !tally.failed) {
 			g_autofree char *uri = virConnectGetURI(conn);
 
-			virt_omem_note("no running omem domain on %s: nothing to do",
+			virt_omem_note("no %s omem domain on %s: nothing to do",
+				       args.flags & VIR_DOMAIN_AFFECT_CONFIG ? "defined" : "running",
 				       uri ? uri : "this connection");
 		}
 		for (i = 0; domains && i < domains->len; i++) {
-			status = virt_omem_maintenance_domain(maintenance, &args,
-							      g_ptr_array_index(domains, i),
-							      targets, &tally);
+			virDomainPtr domain = g_ptr_array_index(domains, i);
+			VirtOmemMaintenanceArgs sides = args;
+
+			/* Each domain on the sides it has; only running
+			 * ones are waited for. */
+			sides.flags = virt_omem_maintenance_all_flags(args.flags, domain);
+			sides.wait = args.wait && (sides.flags & VIR_DOMAIN_AFFECT_LIVE);
+			if (!sides.flags)
+				continue; /* stopped or undefined since the listing */
+			status = virt_omem_maintenance_domain(maintenance, &sides, domain, targets,
+							      &tally);
 			if (status != VIRT_OMEM_EXIT_OK)
 				virt_omem_maintenance_failed(&tally, status);
 		}

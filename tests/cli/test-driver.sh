@@ -134,6 +134,10 @@ vo freeze --all
 [ "$RC" = 0 ] && [ "$OUT" = "web1: frozen" ] && [ -z "$ERR" ] &&
     ok "freeze --all: the running omem domain only (db1 is shut off, plain is no omem domain)" ||
     { not_ok "freeze --all: the running omem domain only"; show; }
+vo drain --all --live --config --wait --timeout 5
+expect_rc 0 "drain --all --live --config --wait: waits for the running ones only"
+expect_out "^db1: draining to min 1024 MiB \\(persistent definition\\)$" \
+    "... and drains the shut-off db1's definition, so it starts drained"
 vo drain --all --wait --timeout 5
 expect_rc 0 "drain --all --wait"
 expect_out "^web1: draining to min 1024 MiB$" "... drains web1"
@@ -176,6 +180,15 @@ vo -c "$MAINT" undrain --all --live
 expect_out "^app2: undrained$" "undrain --all --live"
 expect_out "^web1: not draining$" "... every running omem domain"
 if grep -q -e plain -e db1 <<<"$OUT"; then not_ok "... none other"; show; else ok "... none other"; fi
+vo -c "$MAINT" undrain --all --config
+expect_rc 1 "undrain --all --config with an unreadable contract fails"
+[ "$OUT" = $'app2: undrained (persistent definition)\ndb1: undrained (persistent definition)\nweb1: not draining (persistent definition)' ] &&
+    ok "... after reaching every definition, the shut-off db1's too" ||
+    { not_ok "... after reaching every definition, the shut-off db1's too"; show; }
+vo -c "$MAINT" drain --all --live --config
+expect_out "^db1: already draining to min 1024 MiB \\(persistent definition\\)$" \
+    "drain --all --live --config: a shut-off domain's definition alone"
+expect_out "^app2: already draining to min 768 MiB \\(live and persistent\\)$" "... a running one's both sides"
 vo -c "$MAINT" freeze --all
 expect_rc 1 "freeze --all with a draining domain among them fails"
 expect_out "^web1: already frozen$" "... still does the others"
