@@ -13,7 +13,8 @@
 # give-back (SURPLUS, ~10 s per step) leaves them well above their fair
 # share for a while.  The guests boot once and every step shares them:
 #   0. boot   A, B, C boot in parallel; contracts set live (min 384M, cap =
-#             max, shares); omemd starts; every guest reaches its min
+#             max, shares); omemd --dry-run logs each min raise and
+#             touches nothing; omemd starts; every guest reaches its min
 #   1. contention  B and C take most of the pool with memload and exit
 #             (their memory is idle but plugged); then A grows past what
 #             is free, 64 MiB a second: A's growth completes, no OOM kill
@@ -387,6 +388,24 @@ step_boot() {
     OMEMD_CONFIG=$(mktemp)
     printf '[host]\nvm_overhead = %dM\n' "$OVERHEAD_MIB" >"$OMEMD_CONFIG"
     chmod 0644 "$OMEMD_CONFIG"
+
+    # --dry-run first: it decides the mins and logs them, and touches
+    # nothing (no resize, no transport device).
+    omemd_start --config "$OMEMD_CONFIG" --budget "${BUDGET_MIB}M" --dry-run ||
+        bail_out "omemd --dry-run does not start: $(omemd_log | tail -n 5)"
+    dry_ok=1
+    for name in "$A" "$B" "$C"; do
+        omemd_wait_log "vm $name: contract -> GROW requested .* \[dry run\]$" 15 >/dev/null || dry_ok=
+    done
+    check "--dry-run decides each guest's min and logs it as a dry run" test -n "$dry_ok"
+    omemd_stop >/dev/null
+    dry_touched=
+    for name in "$A" "$B" "$C"; do
+        [ "$(omem_requested_mib "$name")" = 0 ] || dry_touched="$dry_touched $name:requested"
+        omem_virsh dumpxml "$name" | grep -q "<shmem" && dry_touched="$dry_touched $name:shmem"
+    done
+    check "... and resizes and attaches nothing (${dry_touched:-requested 0, no <shmem>})" test -z "$dry_touched"
+
     omemd_start --config "$OMEMD_CONFIG" --budget "${BUDGET_MIB}M" ||
         bail_out "omemd does not start: $(omemd_log | tail -n 5)"
     for name in "$A" "$B" "$C"; do
