@@ -262,14 +262,17 @@ static void manager_vm_on_surplus(Vm *vm, const SessionEvent *event)
 	g_autofree char *cache = manager_size(surplus.clean_cache_bytes);
 	g_autofree char *unpluggable = manager_size(surplus.unpluggable_bytes);
 	const char *lie = NULL;
+	bool trusted = trust_believe_surplus(&vm->trust, manager_now_ms());
 
 	/* The offer against the STATS sent with it (trust.h): a
-	 * contradiction is ignored whole, before it can move anything. */
+	 * contradiction is ignored whole, before it can move anything.  Once
+	 * trust is lowered (one warning), a flood of them logs at debug. */
 	believed = trust_surplus_offer(&vm->trust, &vm->manager->trust_config, releasable,
 				       vm->stats_known, vm->stats_available_bytes, manager_now_ms(), &lie);
 	if (lie) {
-		omemd_log(OMEMD_LOG_INFO, "vm %s: SURPLUS free %s, unpluggable %s -> ignored (%s)",
-			  vm->name, free_text, unpluggable, lie);
+		omemd_log(trusted ? OMEMD_LOG_INFO : OMEMD_LOG_DEBUG,
+			  "vm %s: SURPLUS free %s, unpluggable %s -> ignored (%s)", vm->name, free_text,
+			  unpluggable, lie);
 		manager_vm_trust_changed(vm);
 		return;
 	}
