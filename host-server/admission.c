@@ -390,7 +390,8 @@ static bool admission_uuid_is_canonical(const char *uuid)
 
 /* The rules a request's values follow, shared by parse and format. */
 static bool admission_request_check(const char *uuid, const char *name, uint64_t boot,
-				    uint64_t min, uint64_t cap, uint64_t max, GError **error)
+				    uint64_t min, uint64_t cap, uint64_t max, uint64_t block,
+				    GError **error)
 {
 	size_t name_length = strlen(name);
 
@@ -424,6 +425,12 @@ static bool admission_request_check(const char *uuid, const char *name, uint64_t
 			    boot, min, cap, max);
 		return false;
 	}
+	if (block == 0 || (block & (block - 1)) || block > max - boot) {
+		g_set_error(error, ADMISSION_ERROR, ADMISSION_ERROR_INVALID,
+			    "request: block_bytes %" G_GUINT64_FORMAT " is not a power of two within max - boot (%" G_GUINT64_FORMAT ")",
+			    block, max - boot);
+		return false;
+	}
 	return true;
 }
 
@@ -432,7 +439,7 @@ static bool admission_request_check(const char *uuid, const char *name, uint64_t
 bool admission_request_parse(const char *data, gsize len, AdmissionRequest *ret, GError **error)
 {
 	static const char *const known[] = { "version", "op", "uuid", "name", "boot_bytes",
-					     "min_bytes", "cap_bytes", "max_bytes", NULL };
+					     "min_bytes", "cap_bytes", "max_bytes", "block_bytes", NULL };
 	g_autoptr(JsonParser) parser = json_parser_new();
 	AdmissionRequest request = { 0 };
 	JsonObject *object;
@@ -459,11 +466,12 @@ bool admission_request_parse(const char *data, gsize len, AdmissionRequest *ret,
 	    !admission_get_size(object, "boot_bytes", "request", &request.boot_bytes, error) ||
 	    !admission_get_size(object, "min_bytes", "request", &request.min_bytes, error) ||
 	    !admission_get_size(object, "cap_bytes", "request", &request.cap_bytes, error) ||
-	    !admission_get_size(object, "max_bytes", "request", &request.max_bytes, error))
+	    !admission_get_size(object, "max_bytes", "request", &request.max_bytes, error) ||
+	    !admission_get_size(object, "block_bytes", "request", &request.block_bytes, error))
 		return false;
 	if (!admission_request_check(json_node_get_string(uuid), json_node_get_string(name),
 				     request.boot_bytes, request.min_bytes, request.cap_bytes,
-				     request.max_bytes, error))
+				     request.max_bytes, request.block_bytes, error))
 		return false;
 	g_strlcpy(request.uuid, json_node_get_string(uuid), sizeof(request.uuid));
 	g_strlcpy(request.name, json_node_get_string(name), sizeof(request.name));
@@ -518,7 +526,8 @@ char *admission_request_format(const AdmissionRequest *request, gsize *ret_lengt
 		return NULL;
 	}
 	if (!admission_request_check(request->uuid, request->name, request->boot_bytes,
-				     request->min_bytes, request->cap_bytes, request->max_bytes, error))
+				     request->min_bytes, request->cap_bytes, request->max_bytes,
+				     request->block_bytes, error))
 		return NULL;
 
 	json_builder_begin_object(builder);
@@ -530,6 +539,7 @@ char *admission_request_format(const AdmissionRequest *request, gsize *ret_lengt
 	admission_member_int(builder, "min_bytes", request->min_bytes);
 	admission_member_int(builder, "cap_bytes", request->cap_bytes);
 	admission_member_int(builder, "max_bytes", request->max_bytes);
+	admission_member_int(builder, "block_bytes", request->block_bytes);
 	json_builder_end_object(builder);
 	line = admission_finish(builder, &length);
 	/* Cannot happen with the bounds above; kept so the sender's promise

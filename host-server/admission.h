@@ -9,7 +9,7 @@
  * One request line, one reply line, each a JSON object of at most
  * ADMISSION_LINE_MAX bytes ending in "\n":
  *   {"version":1,"op":"admit","uuid":"…","name":"…","boot_bytes":N,
- *    "min_bytes":N,"cap_bytes":N,"max_bytes":N}
+ *    "min_bytes":N,"cap_bytes":N,"max_bytes":N,"block_bytes":N}
  *   {"version":1,"admit":true|false,"message":"…"}
  *
  * Both ends treat the other as hostile: the parsers accept exactly this
@@ -32,7 +32,7 @@
 #define ADMISSION_VERSION 1
 
 /* A line, its "\n" included.  The longest valid lines, with every name
- * or message byte one that JSON escapes, are a 705-byte request and a
+ * or message byte one that JSON escapes, are a 758-byte request and a
  * 2089-byte reply (tests/unit/test-admission.c checks both). */
 #define ADMISSION_LINE_MAX 4096
 
@@ -67,7 +67,8 @@ typedef enum {
 
 /* What the hook asks: may this VM start?  Figures are the contract's,
  * total guest RAM in bytes (ARCHITECTURE.md, "The contract, defined
- * once"); a valid request has 0 < boot <= min <= cap <= max < 2^63. */
+ * once"); a valid request has 0 < boot <= min <= cap <= max < 2^63, and
+ * a block that is a power of two no larger than max - boot. */
 typedef struct {
 	char uuid[ADMISSION_UUID_LENGTH + 1];    /* canonical, lower case */
 	char name[ADMISSION_NAME_MAX + 1];       /* UTF-8, 1..256 bytes, no control character */
@@ -75,6 +76,7 @@ typedef struct {
 	uint64_t min_bytes;
 	uint64_t cap_bytes;
 	uint64_t max_bytes;
+	uint64_t block_bytes;  /* the virtio-mem devices' largest block: min rounds up to it */
 } AdmissionRequest;
 
 /* omemd's answer. */

@@ -52,11 +52,6 @@ void manager_vm_contract_to_arbiter(Vm *vm)
 	manager_apply_ops(vm->manager, &ops, "contract");
 }
 
-/* The block an admission assumes: virtio-mem's usual 2 MiB (the domain
- * XML the hook sends has it, but min is rounded to it only by a few MiB
- * at most; the real block applies when the VM joins). */
-#define MANAGER_ADMISSION_BLOCK (2ull * 1024 * 1024)
-
 bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message)
 {
 	ArbiterContract contract = {
@@ -64,7 +59,7 @@ bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret
 		.min_bytes = request->min_bytes,
 		.cap_bytes = request->cap_bytes,
 		.max_bytes = request->max_bytes,
-		.block_bytes = MANAGER_ADMISSION_BLOCK,
+		.block_bytes = request->block_bytes,
 	};
 	ArbiterAdmitResult result;
 	g_autofree char *needed = NULL, *budget = NULL, *committed = NULL, *reserved = NULL;

@@ -179,6 +179,25 @@ static bool hook_read_uuid(const char *xml, gsize length, char *ret_uuid, GError
 	return true;
 }
 
+/* The largest block of the domain's virtio-mem devices, which the VM's
+ * min is rounded up to (omemd does the same when the VM joins); 0 when
+ * the XML has none (the request is then refused as malformed). */
+static uint64_t hook_block_bytes(const char *xml, gsize length)
+{
+	g_autoptr(xmlDoc) doc = omem_xml_parse(xml, length, OMEM_ERR_XML, "domain XML");
+	g_autoptr(OmemDomainMemory) memory = NULL;
+	uint64_t block = 0;
+
+	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0)
+		return 0;
+	for (guint i = 0; i < memory->devices->len; i++) {
+		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
+
+		block = MAX(block, device->block_bytes);
+	}
+	return block;
+}
+
 static int hook_connect(const char *path, GError **error)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
@@ -335,6 +354,7 @@ static int hook_prepare(const HookOptions *options, const char *name)
 	request.min_bytes = omem_contract_get_min(contract);
 	request.cap_bytes = omem_contract_get_cap(contract);
 	request.max_bytes = omem_contract_get_max(contract);
+	request.block_bytes = hook_block_bytes(xml, xml_length);
 	line = admission_request_format(&request, &line_length, &error);
 	if (!line) {
 		problem = g_strdup_printf("cannot ask omemd about %s: %s", name, error->message);

@@ -9,7 +9,8 @@
 #               admission.sock 0600 root
 #   admission   omem-qemu-hook at prepare/begin: an omem domain whose min
 #               does not fit is refused with the numbers, one that fits is
-#               admitted and its min reserved (status reserved_bytes), a
+#               admitted and its min reserved (status reserved_bytes), min
+#               rounds up to the device's block (512 MiB), a
 #               plain domain and any other hook operation pass at once,
 #               omemd gone -> admitted with a warning (--fail-closed:
 #               refused)
@@ -119,11 +120,13 @@ check "admission.sock is 0600 root ($mode)" test "$mode" = "600 root"
 uuid_big=6f6d656d-0000-4000-8000-$(printf '%012d' $$)
 uuid_fit=6f6d656d-0001-4000-8000-$(printf '%012d' $$)
 uuid_more=6f6d656d-0002-4000-8000-$(printf '%012d' $$)
+uuid_block=6f6d656d-0003-4000-8000-$(printf '%012d' $$)
 OMEMD_DOMAINS_SAVED=$OMEMD_DOMAINS
 # The admission answers only for domains this omemd manages: name them so.
 big=omemtest-daemon-none-$$-big
 fit=omemtest-daemon-none-$$-fit
 more=omemtest-daemon-none-$$-more
+block=omemtest-daemon-none-$$-block
 status=0
 omem_domain "$big" "$uuid_big" 3G | hook "$big" prepare begin - || status=$?
 if [ "$status" = 1 ] && grep -q "refused: .*needs 3.12 GiB.*free of the 2.00 GiB budget" "$WORK/hook.err"; then
@@ -142,6 +145,17 @@ if [ "$status" = 1 ] && grep -q "1.12 GiB reserved for starting ones" "$WORK/hoo
     ok "a second one no longer fits beside the reservation: refused"
 else
     not_ok "a second one no longer fits beside the reservation" "exit $status" "$(cat "$WORK/hook.err")"
+fi
+# min rounds up to the device's block: 640 MiB over a 512 MiB boot is one
+# 512 MiB block, so 1.12 GiB with the overhead, which the 896 MiB left
+# cannot hold (with 2 MiB blocks, 768 MiB would fit).
+status=0
+omem_domain "$block" "$uuid_block" 640M | sed 's|<block unit="KiB">2048</block>|<block unit="KiB">524288</block>|' |
+    hook "$block" prepare begin - || status=$?
+if [ "$status" = 1 ] && grep -q "needs 1.12 GiB (min 640 MiB" "$WORK/hook.err"; then
+    ok "min rounds up to the device's 512 MiB block: needs 1.12 GiB, refused"
+else
+    not_ok "min rounds up to the device's 512 MiB block" "exit $status" "$(cat "$WORK/hook.err")"
 fi
 status=0
 printf '<domain type="qemu"><name>plain</name><memory unit="MiB">512</memory></domain>' |

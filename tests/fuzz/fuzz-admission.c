@@ -46,7 +46,8 @@ static void fuzz_request(const char *data, size_t size)
 		abort();
 	if (strcmp(request.uuid, back.uuid) || strcmp(request.name, back.name) ||
 	    request.boot_bytes != back.boot_bytes || request.min_bytes != back.min_bytes ||
-	    request.cap_bytes != back.cap_bytes || request.max_bytes != back.max_bytes)
+	    request.cap_bytes != back.cap_bytes || request.max_bytes != back.max_bytes ||
+	    request.block_bytes != back.block_bytes)
 		abort();
 	again = admission_request_format(&back, &length_again, &error);
 	if (!again || length != length_again || memcmp(line, again, length))

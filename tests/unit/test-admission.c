@@ -19,7 +19,7 @@
 
 /* A valid request line with @fields in place of the usual middle part. */
 #define REQUEST_HEAD "{\"version\":1,\"op\":\"admit\",\"uuid\":\"" UUID "\","
-#define REQUEST_SIZES "\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4"
+#define REQUEST_SIZES "\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1"
 
 static AdmissionRequest sample_request(void)
 {
@@ -30,6 +30,7 @@ static AdmissionRequest sample_request(void)
 		.min_bytes = 1024 * MIB,
 		.cap_bytes = 2048 * MIB,
 		.max_bytes = 4096 * MIB,
+		.block_bytes = 2 * MIB,
 	};
 
 	return request;
@@ -39,7 +40,8 @@ static bool request_equal(const AdmissionRequest *a, const AdmissionRequest *b)
 {
 	return !strcmp(a->uuid, b->uuid) && !strcmp(a->name, b->name) &&
 	       a->boot_bytes == b->boot_bytes && a->min_bytes == b->min_bytes &&
-	       a->cap_bytes == b->cap_bytes && a->max_bytes == b->max_bytes;
+	       a->cap_bytes == b->cap_bytes && a->max_bytes == b->max_bytes &&
+	       a->block_bytes == b->block_bytes;
 }
 
 /* Parse @text (a C string, "\n" included by the caller) as a request and
@@ -106,7 +108,7 @@ static void test_request_round_trip(void)
 static void test_request_hand_written(void)
 {
 	const char *text = " { \"max_bytes\" : 4294967296 ,\t\"cap_bytes\":2147483648,"
-			   "\"min_bytes\":1073741824,\"boot_bytes\":536870912,\r"
+			   "\"min_bytes\":1073741824,\"boot_bytes\":536870912,\r\"block_bytes\":2097152,"
 			   "\"name\":\"w\\u00e9b\\\"1\\\\\",\"uuid\":\"" UUID "\",\"op\":\"admit\","
 			   "\"version\":1 } \n";
 	g_autoptr(GError) error = NULL;
@@ -132,8 +134,10 @@ static void test_request_names(void)
 	 * need escaping. */
 	memset(request.name, '"', ADMISSION_NAME_MAX);
 	request.name[ADMISSION_NAME_MAX] = '\0';
+	request.boot_bytes = request.min_bytes = 1ull << 62;
 	request.max_bytes = G_MAXINT64;
 	request.cap_bytes = G_MAXINT64;
+	request.block_bytes = 1ull << 61; /* every size 19 digits */
 	line = admission_request_format(&request, &length, &error);
 	tap_ok(line && length <= ADMISSION_LINE_MAX, "a 256-byte name of quotes fits a line (%zu bytes)",
 	       (size_t)length);
@@ -213,22 +217,22 @@ static void test_request_rules(void)
 		const char *why;
 	} cases[] = {
 		{ "\"name\":\"a\"," REQUEST_SIZES ",\"extra\":1", "unknown field \"extra\"", "an unknown field" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"cap_bytes\":3,\"max_bytes\":4", "\"min_bytes\" is missing", "a missing field" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "\"min_bytes\" is missing", "a missing field" },
 		{ "\"name\":\"a\"," REQUEST_SIZES ",\"min_bytes\":2", "more than once", "a duplicate field" },
 		{ "\"name\":\"a\"," REQUEST_SIZES ",\"\\u006din_bytes\":2", "more than once", "a duplicate spelt with an escape" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":\"2\",\"cap_bytes\":3,\"max_bytes\":4", "not an integer", "a size as a string" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2.0,\"cap_bytes\":3,\"max_bytes\":4", "not an integer", "a size with a fraction" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2e0,\"cap_bytes\":3,\"max_bytes\":4", "not an integer", "a size with an exponent" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":true,\"cap_bytes\":3,\"max_bytes\":4", "not an integer", "a size as a boolean" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":null,\"cap_bytes\":3,\"max_bytes\":4", "not an integer", "a size as null" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":[2],\"cap_bytes\":3,\"max_bytes\":4", "nested", "a size as an array" },
-		{ "\"name\":{},\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4", "nested", "a name as an object" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":-2,\"cap_bytes\":3,\"max_bytes\":4", "negative", "a negative size" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":\"2\",\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not an integer", "a size as a string" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2.0,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not an integer", "a size with a fraction" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2e0,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not an integer", "a size with an exponent" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":true,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not an integer", "a size as a boolean" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":null,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not an integer", "a size as null" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":[2],\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "nested", "a size as an array" },
+		{ "\"name\":{},\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "nested", "a name as an object" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":-2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "negative", "a negative size" },
 		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":9223372036854775808", "out of range", "2^63" },
 		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":99999999999999999999", "out of range", "an integer json-glib would wrap to -1" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":02,\"cap_bytes\":3,\"max_bytes\":4", "leading zero", "a leading zero" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":0x2,\"cap_bytes\":3,\"max_bytes\":4", "\",\" or \"}\"", "a hex number" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":+2,\"cap_bytes\":3,\"max_bytes\":4", "not a JSON value", "a plus sign" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":02,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "leading zero", "a leading zero" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":0x2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "\",\" or \"}\"", "a hex number" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":+2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "not a JSON value", "a plus sign" },
 		{ "'name':\"a\"," REQUEST_SIZES, "a string was expected", "a single-quoted name" },
 		{ "/* c */\"name\":\"a\"," REQUEST_SIZES, "a string was expected", "a comment" },
 		{ "\"name\":\"a\"," REQUEST_SIZES ",", "a string was expected", "a trailing comma" },
@@ -238,10 +242,14 @@ static void test_request_rules(void)
 		{ "\"name\":\"a\\x41\"," REQUEST_SIZES, "invalid escape", "an escape JSON does not have" },
 		{ "\"name\":\"\\ud800\"," REQUEST_SIZES, "not JSON", "a lone surrogate" },
 		{ "\"name\":\"\"," REQUEST_SIZES, "0 bytes", "an empty name" },
-		{ "\"name\":\"a\",\"boot_bytes\":0,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4", "0 < boot", "boot 0" },
-		{ "\"name\":\"a\",\"boot_bytes\":3,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4", "boot 3, min 2", "boot > min" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":4,\"cap_bytes\":3,\"max_bytes\":4", "min 4, cap 3", "min > cap" },
-		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":5,\"max_bytes\":4", "cap 5, max 4", "cap > max" },
+		{ "\"name\":\"a\",\"boot_bytes\":0,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "0 < boot", "boot 0" },
+		{ "\"name\":\"a\",\"boot_bytes\":3,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "boot 3, min 2", "boot > min" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":4,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":1", "min 4, cap 3", "min > cap" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":5,\"max_bytes\":4,\"block_bytes\":1", "cap 5, max 4", "cap > max" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4", "\"block_bytes\" is missing", "no block" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":0", "block_bytes 0 is not a power of two", "block 0" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":3", "block_bytes 3 is not a power of two", "a block that is no power of two" },
+		{ "\"name\":\"a\",\"boot_bytes\":1,\"min_bytes\":2,\"cap_bytes\":3,\"max_bytes\":4,\"block_bytes\":4", "within max - boot (3)", "a block larger than the device" },
 		{ "\"name\":\"a\"," REQUEST_SIZES "} {\"b\":1", "text after the object", "a second object" },
 		{ "\"name\":\"a\"," REQUEST_SIZES "} x", "text after the object", "trailing garbage" },
 	};
