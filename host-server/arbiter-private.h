@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arbiter-private: the arbiter's internal state, shared by its files
- * (arbiter.c: bookkeeping, heap, lifecycle; arbiter-decide.c: DEMAND and
+ * (arbiter.c: bookkeeping, lifecycle; arbiter-fair.c: fair shares,
+ * claims, the victim heap; arbiter-decide.c: DEMAND and
  * tick; arbiter-check.c: the invariants).  Not for omemd or tests: they
  * see arbiter.h only.
  */
