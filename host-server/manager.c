@@ -393,6 +393,14 @@ static void manager_reload_note(const char *key, const char *old_value, const ch
 			  key, old_value, new_value);
 }
 
+/* A restart-only string key: note a change, keep the running value. */
+static void manager_reload_keep(const char *key, char **next_value, const char *running)
+{
+	manager_reload_note(key, running, *next_value);
+	g_free(*next_value);
+	*next_value = g_strdup(running);
+}
+
 void manager_reload(Manager *manager, const OmemdConfig *config)
 {
 	OmemdConfig *current = &manager->config;
@@ -405,33 +413,20 @@ void manager_reload(Manager *manager, const OmemdConfig *config)
 	GHashTableIter iter;
 	gpointer value;
 
-	manager_reload_note("[daemon] run_dir", current->run_dir, config->run_dir);
-	manager_reload_note("[daemon] connect", current->connect, config->connect);
-	manager_reload_note("[daemon] domains", current->domains, config->domains);
-	manager_reload_note("[host] qemu_user", current->qemu_user, config->qemu_user);
-	manager_reload_note("[host] status_group", current->status_group, config->status_group);
+	/* Everything applies now, except the restart-only keys: they keep
+	 * their running values. */
+	omemd_config_copy(&next, config);
+	manager_reload_keep("[daemon] run_dir", &next.run_dir, current->run_dir);
+	manager_reload_keep("[daemon] connect", &next.connect, current->connect);
+	manager_reload_keep("[daemon] domains", &next.domains, current->domains);
+	manager_reload_keep("[host] qemu_user", &next.qemu_user, current->qemu_user);
+	manager_reload_keep("[host] status_group", &next.status_group, current->status_group);
 	manager_reload_note("[transport] region_size", old_region, new_region);
+	next.region_size = current->region_size;
 	manager_reload_note("[transport] allow_root", current->allow_root ? "true" : "false",
 			    config->allow_root ? "true" : "false");
-	manager_reload_note("[metrics] listen", current->metrics_listen, config->metrics_listen);
-
-	/* Everything else applies now; the restart-only keys keep their
-	 * running values. */
-	omemd_config_copy(&next, config);
-	g_free(next.run_dir);
-	next.run_dir = g_strdup(current->run_dir);
-	g_free(next.connect);
-	next.connect = g_strdup(current->connect);
-	g_free(next.domains);
-	next.domains = g_strdup(current->domains);
-	g_free(next.qemu_user);
-	next.qemu_user = g_strdup(current->qemu_user);
-	g_free(next.status_group);
-	next.status_group = g_strdup(current->status_group);
-	g_free(next.metrics_listen);
-	next.metrics_listen = g_strdup(current->metrics_listen);
-	next.region_size = current->region_size;
 	next.allow_root = current->allow_root;
+	manager_reload_keep("[metrics] listen", &next.metrics_listen, current->metrics_listen);
 	omemd_config_clear(current);
 	*current = next;
 
