@@ -48,7 +48,7 @@ static int manager_vm_read_devices(Vm *vm)
 {
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(OmemDomainMemory) memory = NULL;
-	uint64_t requested = 0, plugged = 0, block = 0;
+	uint64_t requested = 0, plugged = 0;
 
 	if (manager_vm_live_memory(vm, OMEMD_LOG_WARNING, &doc, &memory) < 0)
 		return -1;
@@ -62,11 +62,10 @@ static int manager_vm_read_devices(Vm *vm)
 				    g_strdup(device->alias ? device->alias : "(none)"), value);
 		requested += device->requested_bytes;
 		plugged += device->plugged_bytes;
-		block = MAX(block, device->block_bytes);
 	}
 	vm->policy.requested_bytes = requested;
 	vm->policy.plugged_bytes = plugged;
-	vm->policy.block_bytes = block;
+	vm->policy.block_bytes = memory->block_bytes;
 	vm->status.has_memory = true;
 	vm->status.requested_bytes = requested;
 	vm->status.plugged_bytes = plugged;

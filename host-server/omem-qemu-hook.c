@@ -159,10 +159,15 @@ static char *hook_read_xml(int64_t deadline_us, gsize *ret_length, GError **erro
 	return (char *)g_byte_array_free(g_steal_pointer(&xml), FALSE);
 }
 
-/* The domain's <uuid>, lower case (libvirt writes it so already). */
-static bool hook_read_uuid(const char *xml, gsize length, char *ret_uuid, GError **error)
+/* From the domain XML: its <uuid>, lower case (libvirt writes it so
+ * already), and the largest block of its virtio-mem devices, which the
+ * VM's min is rounded up to (omemd does the same when the VM joins; 0
+ * without devices, and the request is then refused as malformed). */
+static bool hook_read_domain(const char *xml, gsize length, char *ret_uuid,
+			     uint64_t *ret_block_bytes, GError **error)
 {
 	g_autoptr(xmlDoc) doc = omem_xml_parse(xml, length, OMEM_ERR_XML, "domain XML");
+	g_autoptr(OmemDomainMemory) memory = NULL;
 	g_autofree char *uuid = NULL;
 	xmlNode *node;
 
@@ -176,26 +181,8 @@ static bool hook_read_uuid(const char *xml, gsize length, char *ret_uuid, GError
 	for (int i = 0; i < ADMISSION_UUID_LENGTH; i++)
 		ret_uuid[i] = g_ascii_tolower(uuid[i]);
 	ret_uuid[ADMISSION_UUID_LENGTH] = '\0';
+	*ret_block_bytes = omem_domain_xml_read_memory(doc, &memory) == 0 ? memory->block_bytes : 0;
 	return true;
-}
-
-/* The largest block of the domain's virtio-mem devices, which the VM's
- * min is rounded up to (omemd does the same when the VM joins); 0 when
- * the XML has none (the request is then refused as malformed). */
-static uint64_t hook_block_bytes(const char *xml, gsize length)
-{
-	g_autoptr(xmlDoc) doc = omem_xml_parse(xml, length, OMEM_ERR_XML, "domain XML");
-	g_autoptr(OmemDomainMemory) memory = NULL;
-	uint64_t block = 0;
-
-	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0)
-		return 0;
-	for (guint i = 0; i < memory->devices->len; i++) {
-		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
-
-		block = MAX(block, device->block_bytes);
-	}
-	return block;
 }
 
 static int hook_connect(const char *path, GError **error)
@@ -340,7 +327,7 @@ static int hook_prepare(const HookOptions *options, const char *name)
 	if (omem_contract_validate(contract) < 0)
 		return hook_refuse(name, omem_error_last_message());
 
-	if (!hook_read_uuid(xml, xml_length, request.uuid, &error)) {
+	if (!hook_read_domain(xml, xml_length, request.uuid, &request.block_bytes, &error)) {
 		problem = g_strdup_printf("cannot ask omemd about %s: %s", name, error->message);
 		return hook_give_up(options, name, problem);
 	}
@@ -354,7 +341,6 @@ static int hook_prepare(const HookOptions *options, const char *name)
 	request.min_bytes = omem_contract_get_min(contract);
 	request.cap_bytes = omem_contract_get_cap(contract);
 	request.max_bytes = omem_contract_get_max(contract);
-	request.block_bytes = hook_block_bytes(xml, xml_length);
 	line = admission_request_format(&request, &line_length, &error);
 	if (!line) {
 		problem = g_strdup_printf("cannot ask omemd about %s: %s", name, error->message);

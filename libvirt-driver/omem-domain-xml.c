@@ -169,6 +169,7 @@ int omem_domain_xml_read_memory(xmlDoc *doc, OmemDomainMemory **ret_memory)
 			return -1;
 		}
 		memory->device_bytes += device->size_bytes;
+		memory->block_bytes = MAX(memory->block_bytes, device->block_bytes);
 	}
 
 	if (omem_domain_xml_read_cells(memory->name, domain, &memory->boot_bytes, &memory->cells) < 0)

@@ -43,13 +43,8 @@ static int omem_live_read(virDomainPtr domain, xmlDoc **ret_doc, OmemDomainMemor
  * do).  0 with OMEM_ERR_UNSUPPORTED otherwise. */
 static unsigned long long omem_live_block(const OmemDomainMemory *memory)
 {
-	unsigned long long block = 0;
+	unsigned long long block = memory->block_bytes;
 
-	for (guint i = 0; i < memory->devices->len; i++) {
-		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
-
-		block = MAX(block, device->block_bytes);
-	}
 	for (guint i = 0; i < memory->devices->len; i++) {
 		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
 

@@ -100,6 +100,7 @@ typedef struct {
 	unsigned long long memory_bytes;    /* <memory>, 0 if absent */
 	unsigned long long boot_bytes;      /* NUMA cells' memory, or <memory> minus the devices */
 	unsigned long long device_bytes;    /* the virtio-mem devices' total size */
+	unsigned long long block_bytes;     /* their largest block, 0 without devices */
 	unsigned long long max_bytes;       /* boot + device_bytes */
 	unsigned int cells;                 /* guest NUMA cells */
 	GPtrArray *devices;                 /* OmemVirtioMemDevice *, document order */
