@@ -30,9 +30,7 @@ typedef struct {
 	bool has_shares;
 	unsigned int shares;
 	VirtOmemAffect affect;
-	bool wait;
-	bool has_timeout;
-	unsigned long long timeout_ms;
+	VirtOmemWait wait;
 } VirtOmemSetmemArgs;
 
 /* Parse the command line; VIRT_OMEM_EXIT_OK, an exit code after
@@ -53,9 +51,16 @@ static int virt_omem_setmem_parse(int argc, char **argv, VirtOmemSetmemArgs *arg
 	const VirtOmemCommand *command = &virt_omem_command_setmem;
 	int c;
 
-	args->timeout_ms = VIRT_OMEM_SETMEM_DEFAULT_TIMEOUT_MS;
+	args->wait.timeout_ms = VIRT_OMEM_SETMEM_DEFAULT_TIMEOUT_MS;
 	while ((c = virt_omem_getopt(command, argc, argv, ":h", options)) != -1) {
+		int wait;
+
 		if (virt_omem_option_affect(c, &args->affect))
+			continue;
+		wait = virt_omem_option_wait(c, optarg, VIRT_OMEM_SETMEM_MAX_TIMEOUT_MS, &args->wait);
+		if (wait < 0)
+			return VIRT_OMEM_EXIT_USAGE;
+		if (wait > 0)
 			continue;
 		switch (c) {
 		case 'm':
@@ -67,14 +72,6 @@ static int virt_omem_setmem_parse(int argc, char **argv, VirtOmemSetmemArgs *arg
 			if (virt_omem_option_shares(optarg, &args->shares) < 0)
 				return VIRT_OMEM_EXIT_USAGE;
 			args->has_shares = true;
-			break;
-		case 'w':
-			args->wait = true;
-			break;
-		case 't':
-			if (virt_omem_option_timeout(optarg, VIRT_OMEM_SETMEM_MAX_TIMEOUT_MS, &args->timeout_ms) != 0)
-				return VIRT_OMEM_EXIT_USAGE;
-			args->has_timeout = true;
 			break;
 		case 'h':
 			virt_omem_command_print_help(command, stdout);
@@ -88,12 +85,7 @@ static int virt_omem_setmem_parse(int argc, char **argv, VirtOmemSetmemArgs *arg
 	args->domain_name = argv[optind];
 	if (virt_omem_option_size("SIZE", argv[optind + 1], &args->cap_bytes) < 0)
 		return VIRT_OMEM_EXIT_USAGE;
-	if (args->has_timeout && !args->wait)
-		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "--timeout needs --wait");
-	if (args->wait && args->affect.config && !args->affect.live)
-		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
-				      "--wait watches the running guest: add --live to --config");
-	return VIRT_OMEM_EXIT_OK;
+	return virt_omem_wait_check(&args->wait, &args->affect);
 }
 
 /* Round the requested figures to whole blocks, noting each change. */
@@ -165,7 +157,7 @@ static int virt_omem_setmem_wait(virDomainPtr domain, const VirtOmemSetmemArgs *
 {
 	const char *name = virDomainGetName(domain);
 	gint64 start = g_get_monotonic_time();
-	gint64 deadline = start + (gint64)args->timeout_ms * 1000;
+	gint64 deadline = start + (gint64)args->wait.timeout_ms * 1000;
 	unsigned long long last_total = G_MAXUINT64;
 	OmemMemoryState state;
 
@@ -200,7 +192,7 @@ static int virt_omem_setmem_wait(virDomainPtr domain, const VirtOmemSetmemArgs *
 	}
 	return virt_omem_fail(VIRT_OMEM_EXIT_TIMEOUT,
 			      "timed out after %.1f s waiting for '%s': it has %s (boot %s + plugged %s, requested %s), the target is %s..%s; %s",
-			      (double)args->timeout_ms / 1000, name,
+			      (double)args->wait.timeout_ms / 1000, name,
 			      virt_omem_size(state.boot_bytes + state.plugged_bytes),
 			      virt_omem_size(state.boot_bytes), virt_omem_size(state.plugged_bytes),
 			      virt_omem_size(state.requested_bytes), virt_omem_size(min),
@@ -246,7 +238,7 @@ static int virt_omem_setmem_run(const VirtOmemGlobal *global, int argc, char **a
 		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
 				      "domain '%s' is not running: change its definition with --config",
 				      name);
-	if (args.wait && !(flags & VIR_DOMAIN_AFFECT_LIVE))
+	if (args.wait.on && !(flags & VIR_DOMAIN_AFFECT_LIVE))
 		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
 				      "--wait watches the running guest, but '%s' is not running",
 				      name);
@@ -299,7 +291,7 @@ static int virt_omem_setmem_run(const VirtOmemGlobal *global, int argc, char **a
 	       virt_omem_size(omem_contract_get_max(contract)),
 	       omem_contract_get_shares(contract));
 	fflush(stdout);
-	if (!args.wait)
+	if (!args.wait.on)
 		return VIRT_OMEM_EXIT_OK;
 	return virt_omem_setmem_wait(domain, &args, omem_contract_get_min(contract));
 }

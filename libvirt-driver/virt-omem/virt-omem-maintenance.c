@@ -31,9 +31,7 @@ typedef struct {
 	bool all;
 	VirtOmemAffect affect;
 	unsigned int flags;     /* VIR_DOMAIN_AFFECT_* from affect */
-	bool wait;
-	bool has_timeout;
-	unsigned long long timeout_ms;
+	VirtOmemWait wait;
 } VirtOmemMaintenanceArgs;
 
 /* How the run went: the exit code is derived from it at the end. */
@@ -104,22 +102,22 @@ static int virt_omem_maintenance_parse(const VirtOmemMaintenance *maintenance, i
 	const VirtOmemCommand *command = maintenance->command;
 	int c;
 
-	args->timeout_ms = VIRT_OMEM_MAINTENANCE_DEFAULT_TIMEOUT_MS;
+	args->wait.timeout_ms = VIRT_OMEM_MAINTENANCE_DEFAULT_TIMEOUT_MS;
 	while ((c = virt_omem_getopt(command, argc, argv, ":h",
 				     maintenance->wait ? options : options_no_wait)) != -1) {
+		int wait;
+
 		if (virt_omem_option_affect(c, &args->affect))
+			continue;
+		wait = virt_omem_option_wait(c, optarg, VIRT_OMEM_MAINTENANCE_MAX_TIMEOUT_MS,
+					     &args->wait);
+		if (wait < 0)
+			return VIRT_OMEM_EXIT_USAGE;
+		if (wait > 0)
 			continue;
 		switch (c) {
 		case 'a':
 			args->all = true;
-			break;
-		case 'w':
-			args->wait = true;
-			break;
-		case 't':
-			if (virt_omem_option_timeout(optarg, VIRT_OMEM_MAINTENANCE_MAX_TIMEOUT_MS, &args->timeout_ms) != 0)
-				return VIRT_OMEM_EXIT_USAGE;
-			args->has_timeout = true;
 			break;
 		case 'h':
 			virt_omem_command_print_help(command, stdout);
@@ -135,11 +133,8 @@ static int virt_omem_maintenance_parse(const VirtOmemMaintenance *maintenance, i
 	if (!args->all &&
 	    virt_omem_positional(command, argc, argv, 1, INT_MAX, "a DOMAIN or --all") < 0)
 		return VIRT_OMEM_EXIT_USAGE;
-	if (args->has_timeout && !args->wait)
-		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "--timeout needs --wait");
-	if (args->wait && args->affect.config && !args->affect.live)
-		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
-				      "--wait watches the running guest: add --live to --config");
+	if (virt_omem_wait_check(&args->wait, &args->affect) != 0)
+		return VIRT_OMEM_EXIT_USAGE;
 	if (virt_omem_affect_flags(&args->affect, &args->flags) < 0)
 		return VIRT_OMEM_EXIT_USAGE;
 	return VIRT_OMEM_EXIT_OK;
@@ -243,7 +238,7 @@ static int virt_omem_maintenance_domain(const VirtOmemMaintenance *maintenance,
 		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
 				      "domain '%s' is not running: change its definition with --config",
 				      name);
-	if (args->wait && !(flags & VIR_DOMAIN_AFFECT_LIVE))
+	if (args->wait.on && !(flags & VIR_DOMAIN_AFFECT_LIVE))
 		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
 				      "--wait watches the running guest, but '%s' is not running",
 				      name);
@@ -407,7 +402,7 @@ int virt_omem_maintenance_run(const VirtOmemMaintenance *maintenance,
 	conn = virt_omem_connect(global);
 	if (!conn)
 		return VIRT_OMEM_EXIT_FAILED;
-	if (args.wait)
+	if (args.wait.on)
 		targets = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)virt_omem_maintenance_target_free);
 
@@ -430,7 +425,7 @@ int virt_omem_maintenance_run(const VirtOmemMaintenance *maintenance,
 			/* Each domain on the sides it has; only running
 			 * ones are waited for. */
 			sides.flags = virt_omem_maintenance_all_flags(args.flags, domain);
-			sides.wait = args.wait && (sides.flags & VIR_DOMAIN_AFFECT_LIVE);
+			sides.wait.on = args.wait.on && (sides.flags & VIR_DOMAIN_AFFECT_LIVE);
 			if (!sides.flags)
 				continue; /* stopped or undefined since the listing */
 			status = virt_omem_maintenance_domain(maintenance, &sides, domain, targets,
@@ -452,7 +447,7 @@ int virt_omem_maintenance_run(const VirtOmemMaintenance *maintenance,
 	}
 
 	if (targets && targets->len) {
-		status = maintenance->wait(targets, args.timeout_ms);
+		status = maintenance->wait(targets, args.wait.timeout_ms);
 		if (status != VIRT_OMEM_EXIT_OK)
 			virt_omem_maintenance_failed(&tally, status);
 	}

@@ -170,6 +170,31 @@ int virt_omem_option_timeout(const char *text, unsigned long long max_ms,
 	return 0;
 }
 
+int virt_omem_option_wait(int c, const char *arg, unsigned long long max_ms, VirtOmemWait *wait)
+{
+	switch (c) {
+	case 'w':
+		wait->on = true;
+		return 1;
+	case 't':
+		if (virt_omem_option_timeout(arg, max_ms, &wait->timeout_ms) != 0)
+			return -1;
+		wait->has_timeout = true;
+		return 1;
+	}
+	return 0;
+}
+
+int virt_omem_wait_check(const VirtOmemWait *wait, const VirtOmemAffect *affect)
+{
+	if (wait->has_timeout && !wait->on)
+		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "--timeout needs --wait");
+	if (wait->on && affect->config && !affect->live)
+		return virt_omem_fail(VIRT_OMEM_EXIT_USAGE,
+				      "--wait watches the running guest: add --live to --config");
+	return 0;
+}
+
 int virt_omem_affect_flags(const VirtOmemAffect *affect, unsigned int *ret_flags)
 {
 	unsigned int flags = VIR_DOMAIN_AFFECT_CURRENT;

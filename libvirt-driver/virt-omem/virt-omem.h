@@ -100,6 +100,23 @@ bool virt_omem_option_affect(int c, VirtOmemAffect *affect);
 int virt_omem_option_timeout(const char *text, unsigned long long max_ms,
 			     unsigned long long *ret_ms);
 
+/* --wait and --timeout SECONDS ('w' and 't'), as setmem-outsourced and
+ * drain take them. */
+typedef struct {
+	bool on;                        /* --wait */
+	bool has_timeout;               /* --timeout was given ... */
+	unsigned long long timeout_ms;  /* ... or the command's default */
+} VirtOmemWait;
+
+/* If @c is 'w' or 't', record it in @wait (--timeout @arg up to @max_ms)
+ * and return 1; 0 for any other option; -1 after reporting a bad
+ * --timeout. */
+int virt_omem_option_wait(int c, const char *arg, unsigned long long max_ms, VirtOmemWait *wait);
+
+/* After the options: --timeout needs --wait, and --wait the live side.
+ * 0, or VIRT_OMEM_EXIT_USAGE after reporting. */
+int virt_omem_wait_check(const VirtOmemWait *wait, const VirtOmemAffect *affect);
+
 /* The VIR_DOMAIN_AFFECT_* flags @affect selects (CURRENT when none was
  * given); reports and returns -1 when --current was mixed with another. */
 int virt_omem_affect_flags(const VirtOmemAffect *affect, unsigned int *ret_flags);
