@@ -99,10 +99,6 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
-vo() {
-    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
-}
-
 # skip DESCRIPTION REASON: a check that cannot run here (TAP SKIP).
 skip() {
     TAP_COUNT=$((TAP_COUNT + 1))
@@ -179,30 +175,18 @@ load_for() {
 
 # ---------------------------------------------------------------- omemd
 
-# The status figures one sample needs, from one read of the socket:
-# "committed budget plugged(A) plugged(B) plugged(C)" in MiB ("-" for a
-# VM the status does not list, "- -" for the host without omemd).
+# The status figures one sample needs, from one read of the socket
+# (omem_status_raw): "committed budget plugged(A) plugged(B) plugged(C)"
+# in MiB ("-" for a VM the status does not list, "- -" for the host
+# without omemd).
 ARBITER_STATUS_SAMPLE='
-import json, socket, sys
+import json, sys
 MIB = 1 << 20
-try:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(2)
-    sock.connect(sys.argv[1])
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    doc = json.loads(data)
-except (OSError, ValueError):
-    print(" ".join(["-"] * (2 + len(sys.argv[2:]))))
-    sys.exit(0)
+doc = json.load(sys.stdin)
 host = doc.get("host") or {}
 out = [str(host.get("committed_bytes", "-")), str(host.get("budget_bytes", "-"))]
 vms = {vm.get("name"): vm for vm in doc.get("vms", [])}
-for name in sys.argv[2:]:
+for name in sys.argv[1:]:
     vm = vms.get(name)
     out.append(str(vm.get("plugged_bytes", 0) // MIB) if vm else "-")
 print(" ".join(out))
@@ -210,7 +194,12 @@ print(" ".join(out))
 
 # status_sample: the line above for A, B, C.
 status_sample() {
-    "$OMEM_PYTHON" -c "$ARBITER_STATUS_SAMPLE" "$OMEM_STATUS_SOCKET" "$A" "$B" "$C"
+    local doc
+    if ! doc=$(omem_status_raw 2>/dev/null); then
+        echo "- - - - -"
+        return 0
+    fi
+    "$OMEM_PYTHON" -c "$ARBITER_STATUS_SAMPLE" "$A" "$B" "$C" <<<"$doc"
 }
 
 # sample: twice a second, "SECONDS committed budget sA sB sC lA lB lC"

@@ -55,6 +55,16 @@ hook() {
     "$HOOK" --socket "$OMEMD_RUN_DIR/admission.sock" "$@" 2>"$WORK/hook.err"
 }
 
+# hook_result STATUS REGEX DESCRIPTION: the last hook run exited STATUS
+# ($status) and said REGEX on stderr.
+hook_result() {
+    if [ "$status" = "$1" ] && grep -q -- "$2" "$WORK/hook.err"; then
+        ok "$3"
+    else
+        not_ok "$3" "exit $status" "$(cat "$WORK/hook.err")"
+    fi
+}
+
 metrics_get() {
     curl -s -o "$WORK/$2" -w '%{http_code}' -X "$1" "http://127.0.0.1:$METRICS_PORT$3"
 }
@@ -129,11 +139,8 @@ more=omemtest-daemon-none-$$-more
 block=omemtest-daemon-none-$$-block
 status=0
 omem_domain "$big" "$uuid_big" 3G | hook "$big" prepare begin - || status=$?
-if [ "$status" = 1 ] && grep -q "refused: .*needs 3.12 GiB.*free of the 2.00 GiB budget" "$WORK/hook.err"; then
-    ok "a domain whose min (3 GiB) does not fit is refused with the numbers"
-else
-    not_ok "a domain whose min does not fit is refused with the numbers" "exit $status" "$(cat "$WORK/hook.err")"
-fi
+hook_result 1 "refused: .*needs 3.12 GiB.*free of the 2.00 GiB budget" \
+    "a domain whose min (3 GiB) does not fit is refused with the numbers"
 status=0
 omem_domain "$fit" "$uuid_fit" 1G | hook "$fit" prepare begin - || status=$?
 check "a domain whose min (1 GiB) fits is admitted (exit $status)" test "$status" = 0
@@ -141,22 +148,16 @@ reserved=$(omem_host_status reserved_bytes)
 check "its min + overhead is reserved ($((reserved / MIB)) MiB)" test "$reserved" = $((1152 * MIB))
 status=0
 omem_domain "$more" "$uuid_more" 1G | hook "$more" prepare begin - || status=$?
-if [ "$status" = 1 ] && grep -q "1.12 GiB reserved for starting ones" "$WORK/hook.err"; then
-    ok "a second one no longer fits beside the reservation: refused"
-else
-    not_ok "a second one no longer fits beside the reservation" "exit $status" "$(cat "$WORK/hook.err")"
-fi
+hook_result 1 "1.12 GiB reserved for starting ones" \
+    "a second one no longer fits beside the reservation: refused"
 # min rounds up to the device's block: 640 MiB over a 512 MiB boot is one
 # 512 MiB block, so 1.12 GiB with the overhead, which the 896 MiB left
 # cannot hold (with 2 MiB blocks, 768 MiB would fit).
 status=0
 omem_domain "$block" "$uuid_block" 640M | sed 's|<block unit="KiB">2048</block>|<block unit="KiB">524288</block>|' |
     hook "$block" prepare begin - || status=$?
-if [ "$status" = 1 ] && grep -q "needs 1.12 GiB (min 640 MiB" "$WORK/hook.err"; then
-    ok "min rounds up to the device's 512 MiB block: needs 1.12 GiB, refused"
-else
-    not_ok "min rounds up to the device's 512 MiB block" "exit $status" "$(cat "$WORK/hook.err")"
-fi
+hook_result 1 "needs 1.12 GiB (min 640 MiB" \
+    "min rounds up to the device's 512 MiB block: needs 1.12 GiB, refused"
 status=0
 printf '<domain type="qemu"><name>plain</name><memory unit="MiB">512</memory></domain>' |
     hook plain prepare begin - || status=$?
@@ -206,11 +207,7 @@ OMEMD_DOMAINS=$OMEMD_DOMAINS_SAVED
 omemd_stop >/dev/null
 status=0
 omem_domain "$big" "$uuid_big" 3G | hook "$big" prepare begin - || status=$?
-if [ "$status" = 0 ] && grep -q "not reachable" "$WORK/hook.err"; then
-    ok "omemd gone: the hook admits with a warning"
-else
-    not_ok "omemd gone: the hook admits with a warning" "exit $status" "$(cat "$WORK/hook.err")"
-fi
+hook_result 0 "not reachable" "omemd gone: the hook admits with a warning"
 status=0
 omem_domain "$big" "$uuid_big" 3G | "$HOOK" --fail-closed --socket "$OMEMD_RUN_DIR/admission.sock" \
     "$big" prepare begin - 2>/dev/null || status=$?

@@ -85,10 +85,6 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
-vo() {
-    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
-}
-
 # counter NAME FIELD: one "field: value" of the guest module's status.
 counter() {
     guest_run "$1" omem_status 30 | sed -n "s/^$2: //p"

@@ -66,10 +66,6 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 
-vo() {
-    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
-}
-
 # outsourcing_scenario DESCRIPTION FUNCTION: run one scenario; afterwards
 # the guest must still run and answer, else the script ends.
 outsourcing_scenario() {

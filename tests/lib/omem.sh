@@ -46,6 +46,7 @@
 #   omem_balloon_guest_start LABEL BOOT_MIB CURRENT_MIB
 #                                    boot a balloon baseline guest (no virtio-mem)
 #   omem_median / omem_ratio         small numeric helpers (awk)
+#   vo ARGS...                       virt-omem on this script's libvirt URI
 # shellcheck shell=bash
 
 : "${OMEMD:=$top_builddir/host-server/omemd}"
@@ -57,6 +58,10 @@ OMEMD_RUN_DIR=
 OMEMD_NAME=omemd        # host helper name: its log is $(host_log_base omemd).{out,err}
 OMEMD_STARTS=0
 OMEMD_LOG_BASES=()      # one per start: BASE.out, BASE.err
+
+vo() {
+    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
+}
 
 omemd_built() {
     [ -x "$OMEMD" ]
