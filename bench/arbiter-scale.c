@@ -22,7 +22,7 @@
 
 #include <omem/rpc.h>
 
-#include "arbiter.h"
+#include "arbiter/arbiter.h"
 
 #define MIB (1024ull * 1024)
 #define GIB (1024 * MIB)

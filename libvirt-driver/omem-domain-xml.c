@@ -200,3 +200,64 @@ int omem_domain_xml_read_memory(xmlDoc *doc, OmemDomainMemory **ret_memory)
 	*ret_memory = g_steal_pointer(&memory);
 	return 0;
 }
+
+/* The root element's child @name, or NULL. */
+static xmlNode *omem_domain_xml_root_child(xmlDoc *doc, const char *name)
+{
+	xmlNode *domain = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	if (!domain || domain->ns || !xmlStrEqual(domain->name, BAD_CAST "domain")) {
+		omem_error_raise(OMEM_ERR_XML, "The document is not a libvirt domain XML (its root element is not <domain>); pass a domain's XML.");
+		return NULL;
+	}
+	return omem_xml_child(domain, name);
+}
+
+int omem_domain_xml_uuid(const char *domain_xml, char **ret_uuid)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	xmlNode *node;
+
+	if (!domain_xml || !ret_uuid) {
+		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_xml_uuid needs a domain XML and a place to return the UUID; pass both.");
+		return -1;
+	}
+	doc = omem_xml_parse(domain_xml, strlen(domain_xml), OMEM_ERR_XML, "domain XML");
+	node = doc ? omem_domain_xml_root_child(doc, "uuid") : NULL;
+	if (!node) {
+		if (doc)
+			omem_error_raise(OMEM_ERR_XML, "The domain XML has no <uuid>; pass the XML libvirt wrote.");
+		return -1;
+	}
+	*ret_uuid = omem_xml_text(node);
+	return 0;
+}
+
+int omem_domain_xml_find_device(const char *domain_xml, const char *element, const char *name,
+				char **ret_device_xml)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	xmlNode *devices;
+
+	if (!domain_xml || !element || !name || !ret_device_xml) {
+		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_xml_find_device needs a domain XML, an element, a name and a place to return the device; pass all four.");
+		return -1;
+	}
+	*ret_device_xml = NULL;
+	doc = omem_xml_parse(domain_xml, strlen(domain_xml), OMEM_ERR_XML, "domain XML");
+	if (!doc)
+		return -1;
+	devices = omem_domain_xml_root_child(doc, "devices");
+	for (xmlNode *node = devices ? devices->children : NULL; node; node = node->next) {
+		g_autofree char *device_name = NULL;
+
+		if (node->type != XML_ELEMENT_NODE || node->ns || !xmlStrEqual(node->name, BAD_CAST element))
+			continue;
+		device_name = omem_xml_attribute(node, "name");
+		if (!g_strcmp0(device_name, name)) {
+			*ret_device_xml = omem_xml_node_format(doc, node);
+			return *ret_device_xml ? 1 : -1;
+		}
+	}
+	return 0;
+}

@@ -57,24 +57,26 @@ static unsigned long long omem_live_block(const OmemDomainMemory *memory)
 	return block;
 }
 
-int omem_domain_memory_state(virDomainPtr domain, OmemMemoryState *ret_state)
+/* Sum @memory's devices into @ret_state (and copy each into
+ * @ret_devices when not NULL); -1 with OMEM_ERR_XML when a device claims
+ * more than its size, or OMEM_ERR_UNSUPPORTED for block sizes that do not
+ * divide each other. */
+static int omem_live_summarize(const OmemDomainMemory *memory, OmemMemoryState *ret_state,
+			       OmemMemoryDevice **ret_devices)
 {
-	g_autoptr(xmlDoc) doc = NULL;
-	g_autoptr(OmemDomainMemory) memory = NULL;
 	OmemMemoryState state = { 0 };
+	g_autofree OmemMemoryDevice *devices = NULL;
 
-	if (!domain || !ret_state) {
-		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_memory_state needs a domain and a place to return the state; pass both.");
-		return -1;
-	}
-	if (omem_live_read(domain, &doc, &memory) < 0)
-		return -1;
 	state.boot_bytes = memory->boot_bytes;
 	state.device_bytes = memory->device_bytes;
 	state.devices = memory->devices->len;
-	state.block_bytes = omem_live_block(memory);
-	if (!state.block_bytes)
-		return -1;
+	if (memory->devices->len) {
+		state.block_bytes = omem_live_block(memory);
+		if (!state.block_bytes)
+			return -1;
+	}
+	if (ret_devices)
+		devices = g_new0(OmemMemoryDevice, memory->devices->len + 1);
 	for (guint i = 0; i < memory->devices->len; i++) {
 		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
 
@@ -84,13 +86,64 @@ int omem_domain_memory_state(virDomainPtr domain, OmemMemoryState *ret_state)
 			omem_error_raise(OMEM_ERR_XML, "Domain %s: a virtio-mem device reports requested %llu or plugged %llu bytes beyond its size of %llu bytes; check the domain with virsh dumpxml.",
 					 memory->name, device->requested_bytes, device->plugged_bytes,
 					 device->size_bytes);
+			if (devices)
+				omem_memory_devices_free(g_steal_pointer(&devices), i);
 			return -1;
 		}
 		state.requested_bytes += device->requested_bytes;
 		state.plugged_bytes += device->plugged_bytes;
+		if (devices)
+			devices[i] = (OmemMemoryDevice){
+				.alias = g_strdup(device->alias),
+				.size_bytes = device->size_bytes,
+				.block_bytes = device->block_bytes,
+				.requested_bytes = device->requested_bytes,
+				.plugged_bytes = device->plugged_bytes,
+			};
 	}
 	*ret_state = state;
+	if (ret_devices)
+		*ret_devices = g_steal_pointer(&devices);
 	return 0;
+}
+
+int omem_domain_memory_state(virDomainPtr domain, OmemMemoryState *ret_state)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+
+	if (!domain || !ret_state) {
+		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_memory_state needs a domain and a place to return the state; pass both.");
+		return -1;
+	}
+	if (omem_live_read(domain, &doc, &memory) < 0)
+		return -1;
+	return omem_live_summarize(memory, ret_state, NULL);
+}
+
+int omem_domain_xml_memory_state(const char *domain_xml, OmemMemoryState *ret_state,
+				 OmemMemoryDevice **ret_devices)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+
+	if (!domain_xml || !ret_state) {
+		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_xml_memory_state needs a domain XML and a place to return the state; pass both.");
+		return -1;
+	}
+	doc = omem_xml_parse(domain_xml, strlen(domain_xml), OMEM_ERR_XML, "domain XML");
+	if (!doc || omem_domain_xml_read_memory(doc, &memory) < 0)
+		return -1;
+	return omem_live_summarize(memory, ret_state, ret_devices);
+}
+
+void omem_memory_devices_free(OmemMemoryDevice *devices, unsigned int count)
+{
+	if (!devices)
+		return;
+	for (unsigned int i = 0; i < count; i++)
+		g_free(devices[i].alias);
+	g_free(devices);
 }
 
 int omem_live_split_requested(const OmemDomainMemory *memory, unsigned long long requested_bytes,
@@ -230,6 +283,37 @@ int omem_domain_set_requested(virDomainPtr domain, unsigned long long requested_
 			return -1;
 		}
 		changed++;
+	}
+	return 0;
+}
+
+int omem_domain_reissue_requested(virDomainPtr domain)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(OmemDomainMemory) memory = NULL;
+	const char *name;
+
+	if (!domain) {
+		omem_error_raise(OMEM_ERR_INVALID_ARG, "omem_domain_reissue_requested needs a domain; pass one.");
+		return -1;
+	}
+	name = virDomainGetName(domain);
+	if (omem_live_read(domain, &doc, &memory) < 0)
+		return -1;
+	for (guint i = 0; i < memory->devices->len; i++) {
+		const OmemVirtioMemDevice *device = g_ptr_array_index(memory->devices, i);
+		g_autofree char *xml = NULL;
+
+		if (device->plugged_bytes <= device->requested_bytes)
+			continue;
+		xml = omem_live_device_xml(doc, device, device->requested_bytes);
+		if (!xml)
+			return -1;
+		if (virDomainUpdateDeviceFlags(domain, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+			omem_error_raise_libvirt("Re-sending the requested size of virtio-mem device %s of domain %s failed",
+						 device->alias ? device->alias : "(no alias)", name);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -42,7 +42,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OmemContract, omem_contract_free)
 
 
 /* ------------------------------------------------ XML helpers (omem-xml.c) */

@@ -195,12 +195,46 @@ typedef struct {
  * largest block size of the devices, the granule of a request. */
 int omem_domain_memory_state(virDomainPtr domain, OmemMemoryState *ret_state);
 
+/* One virtio-mem device as a domain XML describes it. */
+typedef struct {
+	char *alias;                        /* <alias name>, NULL in inactive XML */
+	unsigned long long size_bytes;      /* <target><size> */
+	unsigned long long block_bytes;     /* <target><block> */
+	unsigned long long requested_bytes; /* <target><requested>, 0 if absent */
+	unsigned long long plugged_bytes;   /* <target><current>, 0 if absent */
+} OmemMemoryDevice;
+
+/* The same figures from a domain XML text (as virDomainGetXMLDesc gives
+ * it), for callers that already hold the XML.  A domain without virtio-mem
+ * devices is not an error here: devices and block_bytes are then 0.  When
+ * @ret_devices is not NULL it receives one entry per device, in document
+ * order; free it with omem_memory_devices_free(devices, state.devices). */
+int omem_domain_xml_memory_state(const char *domain_xml, OmemMemoryState *ret_state,
+				 OmemMemoryDevice **ret_devices);
+void omem_memory_devices_free(OmemMemoryDevice *devices, unsigned int count);
+
+/* The domain XML's <uuid>, as written (libvirt writes lower case); free
+ * with free().  -1 with OMEM_ERR_XML when there is none. */
+int omem_domain_xml_uuid(const char *domain_xml, char **ret_uuid);
+
+/* The device <@element name='@name'> of the domain XML, serialized as it
+ * stands there, in *ret_device_xml (free with free()): 1 when found, 0
+ * when not (*ret_device_xml NULL), -1 on a document that does not parse. */
+int omem_domain_xml_find_device(const char *domain_xml, const char *element, const char *name,
+				char **ret_device_xml);
+
 /* Ask @domain's virtio-mem devices to plug @requested_bytes in all (split
  * over the devices in proportion to their sizes, in whole blocks) with
  * virDomainUpdateDeviceFlags(LIVE), sending each device as it appears in
  * the live XML, <address> included.  Returns at once: the guest plugs or
  * unplugs afterwards, and memory-device-size-change events report it. */
 int omem_domain_set_requested(virDomainPtr domain, unsigned long long requested_bytes);
+
+/* Send the requested size again, unchanged, to every virtio-mem device
+ * that has more plugged than requested, so that a guest whose unplug
+ * stalled retries at once (its driver retries by itself only much
+ * later).  Devices not unplugging are left alone. */
+int omem_domain_reissue_requested(virDomainPtr domain);
 
 /* Called when a virtio-mem device of @domain reports a new plugged size. */
 typedef void (*OmemSizeChangeCallback)(virConnectPtr conn, virDomainPtr domain,
@@ -228,6 +262,11 @@ int omem_event_register_size_change(virConnectPtr conn, virDomainPtr domain,
 int omem_event_register_contract_change(virConnectPtr conn, virDomainPtr domain,
 					OmemContractChangeCallback callback, void *opaque,
 					virFreeCallback free_opaque);
+
+/* For callers that build with GLib: g_autoptr(OmemContract). */
+#ifdef G_DEFINE_AUTOPTR_CLEANUP_FUNC
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OmemContract, omem_contract_free)
+#endif
 
 #ifdef __cplusplus
 }

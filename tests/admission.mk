@@ -1,7 +1,7 @@
 # Admission control (docs/admission.md): the hook <-> omemd line format's
 # unit test, its fuzz target and the replay of the target's saved corpus.
 # Included by tests/Makefile.am.
-LIBADMISSION = $(top_builddir)/host-server/libomemd-util.la $(LIBOMEMHOST) $(JSON_GLIB_LIBS)
+LIBADMISSION = $(LIBOMEM_FORMATS)
 ADMISSION_CORPUS = fuzz/corpus/admission
 
 check_PROGRAMS += unit/test-admission fuzz/fuzz-admission-replay
@@ -23,9 +23,9 @@ if ENABLE_FUZZING
 # libFuzzer binary: clang, ASan + UBSan, any UB is fatal.  Not part of make
 # check; build it with `make -C tests fuzz/fuzz-admission`.
 ADMISSION_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-ADMISSION_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-admission.c $(top_srcdir)/host-server/admission.c
+ADMISSION_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-admission.c $(top_srcdir)/host-server/formats/admission.c
 
-fuzz/fuzz-admission: $(ADMISSION_FUZZ_INPUTS) $(top_srcdir)/host-server/admission.h
+fuzz/fuzz-admission: $(ADMISSION_FUZZ_INPUTS) $(top_srcdir)/host-server/formats/admission.h
 	@$(MKDIR_P) fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(ADMISSION_FUZZ_FLAGS) $(AM_CPPFLAGS) $(OMEM_CFLAGS) \
 		$(GLIB_CFLAGS) $(JSON_GLIB_CFLAGS) \

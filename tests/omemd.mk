@@ -1,52 +1,47 @@
-# omemd (host-server/): unit tests of its pure logic — the decisions
-# (policy.c), the omem-rpc session (session.c), the config reader
-# (omemd-config.c) and the status document (status-json.c, checked with
-# virt-omem's own status parser) — and, with real guests, a short daemon
-# smoke test.  Included by tests/Makefile.am.
-LIBOMEMD_UTIL = $(top_builddir)/host-server/libomemd-util.la $(LIBOMEMHOST) $(JSON_GLIB_LIBS)
+# omemd's parts (host-server/), each unit test named after the file it
+# tests: the per-VM policy (arbiter/policy.c), how far a guest is trusted
+# (arbiter/trust.c), the omem-rpc session (rpc/session.c), the omemd.conf
+# reader (formats/omemd-config.c), the status document
+# (formats/status-json.c, read back with virt-omem's own status parser),
+# the Prometheus document and endpoint (formats/metrics.c,
+# daemon/metrics-server.c) and the sd_notify sender
+# (daemon/omemd-notify.c); with real guests, a short daemon smoke test.
+# Included by tests/Makefile.am.
+check_PROGRAMS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify
+TESTS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify
 
-check_PROGRAMS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
-	unit/test-omemd-status unit/test-omemd-notify
-TESTS += unit/test-omemd-policy unit/test-omemd-session unit/test-omemd-config \
-	unit/test-omemd-status unit/test-omemd-notify
+unit_test_policy_SOURCES = unit/test-policy.c
+unit_test_policy_LDADD = $(LIBOMEM_ARBITER)
 
-unit_test_omemd_policy_SOURCES = unit/test-omemd-policy.c
-unit_test_omemd_policy_LDADD = $(LIBOMEMD_UTIL)
+# Every strike rule, the window, the limits while distrusted, the
+# restore, and honest sequences that must never strike.
+unit_test_trust_SOURCES = unit/test-trust.c
+unit_test_trust_LDADD = $(LIBOMEM_ARBITER)
 
-unit_test_omemd_session_SOURCES = unit/test-omemd-session.c
-unit_test_omemd_session_LDADD = $(LIBOMEMD_UTIL)
+unit_test_session_SOURCES = unit/test-session.c
+unit_test_session_LDADD = $(LIBOMEM_RPC)
 
 unit_test_omemd_config_SOURCES = unit/test-omemd-config.c
-unit_test_omemd_config_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_srcdir)"'
-unit_test_omemd_config_LDADD = $(LIBOMEMD_UTIL)
+unit_test_omemd_config_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DOMEMD_CONF='"$(abs_top_srcdir)/host-server/daemon/omemd.conf"'
+unit_test_omemd_config_LDADD = $(LIBOMEM_FORMATS)
 
-# sd_notify sender (omemd-notify.c, in libomemd-util for this test):
-# real datagram sockets in a temporary folder and the abstract namespace.
-unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c
-unit_test_omemd_notify_LDADD = $(LIBOMEMD_UTIL)
-
-# A lying guest's trust (trust.c): every strike rule, the window, the
-# limits while distrusted, the restore, and honest sequences that must
-# never strike.
-check_PROGRAMS += unit/test-omemd-trust
-TESTS += unit/test-omemd-trust
-unit_test_omemd_trust_SOURCES = unit/test-omemd-trust.c
-unit_test_omemd_trust_LDADD = $(LIBOMEMD_UTIL)
-
-unit_test_omemd_status_SOURCES = unit/test-omemd-status.c
-unit_test_omemd_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/virt-omem
-unit_test_omemd_status_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
-unit_test_omemd_status_LDADD = $(LIBOMEMD_UTIL) \
+unit_test_status_json_SOURCES = unit/test-status-json.c
+unit_test_status_json_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver/virt-omem
+unit_test_status_json_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
+unit_test_status_json_LDADD = $(LIBOMEM_FORMATS) \
 	$(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la $(JSON_GLIB_LIBS)
 
-# The Prometheus document (metrics.c, in libomemd-util) and endpoint
-# (metrics-server.c, built into omemd only, so compiled here too).
-check_PROGRAMS += unit/test-omemd-metrics
-TESTS += unit/test-omemd-metrics
-unit_test_omemd_metrics_SOURCES = unit/test-omemd-metrics.c unit/exposition.c unit/exposition.h \
-	$(top_srcdir)/host-server/metrics-server.c
-unit_test_omemd_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
-unit_test_omemd_metrics_LDADD = $(LIBOMEMD_UTIL) $(SOUP_LIBS) $(GIO_LIBS) -lm
+# The document (formats/metrics.c) and the endpoint (in libomemd).
+unit_test_metrics_SOURCES = unit/test-metrics.c unit/exposition.c unit/exposition.h
+unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
+unit_test_metrics_LDADD = $(LIBOMEMD) $(SOUP_LIBS) $(GIO_LIBS) -lm
+
+# Real datagram sockets in a temporary folder and the abstract namespace.
+unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c
+unit_test_omemd_notify_LDADD = $(LIBOMEMD)
 
 # omemd against the real libvirtd without a guest (~2 s): /metrics
 # (promtool), socket modes, admission through omem-qemu-hook, SIGHUP

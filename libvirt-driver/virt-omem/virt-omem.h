@@ -178,6 +178,5 @@ int virt_omem_convert_input(const VirtOmemConvertArgs *args, char **ret_xml);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OmemContract, omem_contract_free)
 
 #endif /* VIRT_OMEM_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the admission line format (host-server/admission.c,
+ * libFuzzer target for the admission line format (host-server/formats/admission.c,
  * docs/admission.md): omemd reads requests from whatever connects to its
  * socket, and the hook, which runs as root inside every VM start, reads
  * omemd's replies.  The input is read both as a request and as a reply,
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission.h"
+#include "formats/admission.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for omemd's /proc readers (host-server/host-info.c):
+ * libFuzzer target for omemd's /proc readers (host-server/formats/host-info.c):
  * each input is handed, exactly as long as it is, to both
  * host_info_parse_meminfo and host_info_parse_psi.  The kernel is not
  * hostile, but these figures size every VM on the host, so the parsers
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host-info.h"
+#include "formats/host-info.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

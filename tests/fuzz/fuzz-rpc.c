@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc-codec.h"
-#include "rpc-ring.h"
+#include "rpc/rpc-codec.h"
+#include "rpc/rpc-ring.h"
 
 /* 16 KiB: 16 slots per ring, small enough to reset on every input. */
 #define FUZZ_RPC_REGION_SIZE (16u * 1024)

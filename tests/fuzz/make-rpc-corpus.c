@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc-codec.h"
-#include "rpc-ring.h"
+#include "rpc/rpc-codec.h"
+#include "rpc/rpc-ring.h"
 
 #define SEED_SLOTS 16u /* per ring in fuzz-rpc's 16 KiB region */
 #define SEED_PREFIX 17u

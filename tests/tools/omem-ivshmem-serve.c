@@ -2,7 +2,7 @@
 /*
  * omem-ivshmem-serve: one VM's host end of omem-rpc, for tests and by hand.
  *
- * Serves an ivshmem-doorbell socket with libomemhost (the same server,
+ * Serves an ivshmem-doorbell socket with host-server/rpc/ (the same server,
  * rings and codec omemd uses), lays out the region, and answers the
  * session layer only: HELLO with WELCOME (a fixed contract from the
  * command line), PING with PONG.  It never calls libvirt, so a test may
@@ -21,9 +21,9 @@
 #include <glib.h>
 #include <glib-unix.h>
 
-#include "ivshmem-server.h"
-#include "rpc-codec.h"
-#include "rpc-ring.h"
+#include "rpc/ivshmem-server.h"
+#include "rpc/rpc-codec.h"
+#include "rpc/rpc-ring.h"
 
 /* Slots handled per doorbell before yielding to the loop, so a guest that
  * keeps its ring full cannot starve signal handling. */

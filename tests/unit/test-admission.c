@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-admission: the hook <-> omemd line format (host-server/admission.c,
+ * test-admission: the hook <-> omemd line format (host-server/formats/admission.c,
  * docs/admission.md).  Requests and replies round-trip; every rule of the
  * strict parsers refuses its own broken line (including what json-glib
  * alone would let through); the bounds hold at their edges; a failed
@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "admission.h"
+#include "formats/admission.h"
 #include "tap.h"
 
 #define MIB (1024ull * 1024)

@@ -19,7 +19,7 @@
 
 #include <omem/rpc.h>
 
-#include "arbiter.h"
+#include "arbiter/arbiter.h"
 #include "tap.h"
 
 #define MIB (1024ull * 1024)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-arbiter: omemd's global arbiter (host-server/arbiter*.c), case by
+ * test-arbiter: omemd's global arbiter (host-server/arbiter/arbiter*.c), case by
  * case: full and partial grants and DEFERs, cap, frozen, drain, fair
  * shares by weight, reclaim for a VM below its fair share from one above
  * (the idle one first), the limits of a reclaim (min, fair share, what the
@@ -13,7 +13,7 @@
 
 #include <omem/rpc.h>
 
-#include "arbiter.h"
+#include "arbiter/arbiter.h"
 #include "tap.h"
 
 #define MIB (1024ull * 1024)

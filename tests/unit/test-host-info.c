@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-host-info: the readers of /proc/meminfo and /proc/pressure/memory
- * (host-server/host-info.c) on real samples (a Debian 12 host, the 6.18
+ * (host-server/formats/host-info.c) on real samples (a Debian 12 host, the 6.18
  * host these tests were written on, a busy host) and on broken ones:
  * missing and doubled lines, other units, overflow of kB * 1024 and of
  * the totals, averages past 100.00, NUL bytes, oversized text.  A refusal
- * must leave the output alone.  Then host_info_read_from() on files: a
- * missing PSI file is "no PSI", a missing meminfo is an error; and
- * host_info_read() on this machine's /proc.
+ * must leave the output alone.  Reading the files is test-host-read.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "host-info.h"
+#include "formats/host-info.h"
 #include "tap.h"
 
 #define KIB 1024ull
@@ -243,78 +240,10 @@ static void test_psi(void)
 		psi_refused(broken[i].text, broken[i].code, broken[i].name);
 }
 
-/* Write @text to DIR/NAME; returns the path. */
-static char *write_sample(const char *dir, const char *name, const char *text)
-{
-	char *path = g_build_filename(dir, name, NULL);
-
-	if (!g_file_set_contents(path, text, -1, NULL))
-		tap_diag("cannot write %s", path);
-	return path;
-}
-
-static void test_read(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("test-host-info-XXXXXX", NULL);
-	g_autofree char *meminfo = write_sample(dir, "meminfo", meminfo_swap);
-	g_autofree char *psi = write_sample(dir, "memory", psi_busy);
-	g_autofree char *bad_psi = write_sample(dir, "bad-memory", "some avg10=1\n");
-	g_autofree char *absent = g_build_filename(dir, "absent", NULL);
-	HostInfo info, want;
-
-	tap_ok(host_info_read_from(meminfo, psi, &info, &error) && info.psi_known &&
-	       info.meminfo.swap_total_bytes == 8388604 * KIB && info.psi.some.avg10 == 1234,
-	       "read_from: both files");
-	g_clear_error(&error);
-	tap_ok(host_info_read_from(meminfo, absent, &info, &error) && !info.psi_known &&
-	       info.psi.some.total_us == 0 && info.meminfo.total_bytes == 1056589212 * KIB,
-	       "read_from: no PSI file -> psi_known false, not an error");
-	g_clear_error(&error);
-
-	memset(&info, 0x77, sizeof(info));
-	memcpy(&want, &info, sizeof(info));
-	tap_ok(!host_info_read_from(absent, psi, &info, &error) &&
-	       g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
-	       !memcmp(&info, &want, sizeof(info)), "read_from: no meminfo is an error (ENOENT)");
-	if (error)
-		tap_diag("%s", error->message);
-	g_clear_error(&error);
-	tap_ok(!host_info_read_from(meminfo, bad_psi, &info, &error) &&
-	       g_error_matches(error, HOST_INFO_ERROR, HOST_INFO_ERROR_INVALID) &&
-	       strstr(error->message, bad_psi) && !memcmp(&info, &want, sizeof(info)),
-	       "read_from: a broken PSI file is an error naming the file");
-	if (error)
-		tap_diag("%s", error->message);
-	g_clear_error(&error);
-	tap_ok(!host_info_read_from(dir, psi, &info, &error) &&
-	       g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR),
-	       "read_from: a directory is an error (EISDIR)");
-	g_clear_error(&error);
-
-	/* This machine, as omemd will see it. */
-	tap_ok(host_info_read(&info, &error) && info.meminfo.total_bytes > 0 &&
-	       info.meminfo.available_bytes > 0, "read: this machine's /proc");
-	if (error)
-		tap_diag("%s", error->message);
-	else
-		tap_diag("MemTotal %" G_GUINT64_FORMAT " MiB, MemAvailable %" G_GUINT64_FORMAT
-			 " MiB, PSI %s, some avg10 %u.%02u%%",
-			 info.meminfo.total_bytes >> 20, info.meminfo.available_bytes >> 20,
-			 info.psi_known ? "known" : "absent", info.psi.some.avg10 / 100,
-			 info.psi.some.avg10 % 100);
-
-	unlink(meminfo);
-	unlink(psi);
-	unlink(bad_psi);
-	rmdir(dir);
-}
-
 int main(void)
 {
 	test_meminfo();
 	test_meminfo_broken();
 	test_psi();
-	test_read();
 	return tap_done();
 }

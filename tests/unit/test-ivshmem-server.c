@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test of host-server/ivshmem-server.c: the server runs on a
+ * Unit test of host-server/rpc/ivshmem-server.c: the server runs on a
  * GMainContext in its own thread, as in omemd, and this file plays QEMU
  * with a plain unix socket, checking every handshake message and fd, both
  * notification directions, the socket's permissions, refusals and
@@ -27,7 +27,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ivshmem-server.h"
+#include "rpc/ivshmem-server.h"
 #include "omem/rpc.h"
 #include "tap.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-omemd-config: omemd.conf's reader (host-server/omemd-config.c):
+ * test-omemd-config: omemd.conf's reader (host-server/daemon/omemd.config.c):
  * defaults, every kind of value, and FILE:LINE on each kind of mistake,
- * leaving the config as it was.  The example host-server/omemd.conf must
+ * leaving the config as it was.  The example host-server/daemon/omemd.conf must
  * load and equal the defaults.
  */
 #include "config.h"
@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "omemd-config.h"
+#include "formats/omemd-config.h"
 #include "tap.h"
 
 #define MIB (1024ull * 1024)
@@ -109,12 +109,12 @@ int main(void)
 	tap_eq(omemd_config_parse_size("12 MB", &bytes), -EINVAL, "decimal units are refused");
 
 	/* The shipped example loads and says what the defaults are. */
-	if (g_file_get_contents(SRCDIR "/../host-server/omemd.conf", &example, &length, NULL)) {
+	if (g_file_get_contents(OMEMD_CONF, &example, &length, NULL)) {
 		g_autoptr(GError) error = NULL;
 
 		omemd_config_init(&config);
 		tap_ok(omemd_config_load_data(&config, example, length, "omemd.conf", &error),
-		       "host-server/omemd.conf loads (%s)", error ? error->message : "ok");
+		       "host-server/daemon/omemd.conf loads (%s)", error ? error->message : "ok");
 		tap_ok(config.budget_auto == defaults.budget_auto &&
 		       config.reserve_bytes == defaults.reserve_bytes &&
 		       config.region_size == defaults.region_size &&
@@ -134,7 +134,7 @@ int main(void)
 		       "... and shows the defaults");
 		omemd_config_clear(&config);
 	} else {
-		tap_ok(0, "host-server/omemd.conf is readable");
+		tap_ok(0, "host-server/daemon/omemd.conf is readable");
 	}
 	omemd_config_clear(&defaults);
 	return tap_done();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-omemd-notify: omemd's sd_notify sender (host-server/omemd-notify.c)
+ * test-omemd-notify: omemd's sd_notify sender (host-server/daemon/omemd-notify.c)
  * against a datagram socket bound where systemd would bind its own: a
  * path in a temporary folder and a name in the abstract namespace.  It
  * checks that each state arrives as one datagram with exactly the bytes
@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "omemd-notify.h"
+#include "daemon/omemd-notify.h"
 #include "tap.h"
 
 /* Bind a datagram socket at @name ('@' first: abstract); returns the fd. */

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "rpc-codec.h"
+#include "rpc/rpc-codec.h"
 #include "tap.h"
 
 #define SLOT OMEM_RPC_SLOT_SIZE

@@ -8,8 +8,8 @@
 #include <stdalign.h>
 #include <string.h>
 
-#include "rpc-codec.h"
-#include "rpc-ring.h"
+#include "rpc/rpc-codec.h"
+#include "rpc/rpc-ring.h"
 #include "tap.h"
 
 #define REGION_SIZE (16u * 1024)

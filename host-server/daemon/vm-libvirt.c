@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm-libvirt.c: one VM as libvirt shows it, on the main thread:
+ * found (contract and devices read from the live XML), its requested size
+ * set or an unplug re-issued, its size-change and metadata events
+ * followed, a resize made outside omemd adopted as the cap, and a fresh
+ * domain handle after libvirtd came back.  vm.c has the guest
+ * side.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "daemon/manager-private.h"
+#include "omem-virt.h"
+#include "daemon/omemd-log.h"
+
+/* The live XML's virtio-mem figures and devices (at least one).  Returns
+ * 0, or -1 with the reason logged at @level. */
+static int vm_live_memory(Vm *vm, OmemdLogLevel level, OmemMemoryState *ret_state,
+			  OmemMemoryDevice **ret_devices)
+{
+	g_autofree char *xml = virDomainGetXMLDesc(vm->domain, 0);
+	OmemMemoryDevice *devices = NULL;
+	OmemMemoryState state;
+
+	if (!xml) {
+		omemd_log(level, "vm %s: cannot read its live XML: %s", vm->name,
+			  virGetLastErrorMessage());
+		return -1;
+	}
+	if (omem_domain_xml_memory_state(xml, &state, ret_devices ? &devices : NULL) < 0) {
+		omemd_log(level, "vm %s: cannot read its virtio-mem devices: %s", vm->name,
+			  omem_error_last_message());
+		return -1;
+	}
+	if (state.devices == 0) {
+		omemd_log(level, "vm %s: cannot read its virtio-mem devices: none in the live XML", vm->name);
+		return -1;
+	}
+	*ret_state = state;
+	if (ret_devices)
+		*ret_devices = devices;
+	return 0;
+}
+
+/* Read the live XML's virtio-mem devices into the VM (requested, plugged
+ * per alias, block).  Returns 0 or -1 with the reason logged. */
+static int vm_read_devices(Vm *vm)
+{
+	OmemMemoryDevice *devices = NULL;
+	OmemMemoryState state;
+
+	if (vm_live_memory(vm, OMEMD_LOG_WARNING, &state, &devices) < 0)
+		return -1;
+	g_hash_table_remove_all(vm->plugged_by_alias);
+	for (unsigned int i = 0; i < state.devices; i++) {
+		guint64 *value = g_new(guint64, 1);
+
+		*value = devices[i].plugged_bytes;
+		g_hash_table_insert(vm->plugged_by_alias,
+				    g_strdup(devices[i].alias ? devices[i].alias : "(none)"), value);
+	}
+	omem_memory_devices_free(devices, state.devices);
+	vm->policy.requested_bytes = state.requested_bytes;
+	vm->policy.plugged_bytes = state.plugged_bytes;
+	vm->policy.block_bytes = state.block_bytes;
+	vm->status.has_memory = true;
+	vm->status.requested_bytes = state.requested_bytes;
+	vm->status.plugged_bytes = state.plugged_bytes;
+	return 0;
+}
+
+/* The devices' requested size in the live XML, summed; false when it
+ * cannot be read (logged at debug: the caller just skips a check). */
+static bool vm_read_requested(Vm *vm, uint64_t *ret_requested)
+{
+	OmemMemoryState state;
+
+	if (vm_live_memory(vm, OMEMD_LOG_DEBUG, &state, NULL) < 0)
+		return false;
+	*ret_requested = state.requested_bytes;
+	return true;
+}
+
+/* Copy a validated contract into the VM's policy view and status. */
+static void vm_take_contract(Vm *vm, const OmemContract *contract)
+{
+	vm->policy.boot_bytes = omem_contract_get_boot(contract);
+	vm->policy.min_bytes = omem_contract_get_min(contract);
+	vm->policy.cap_bytes = omem_contract_get_cap(contract);
+	vm->policy.max_bytes = omem_contract_get_max(contract);
+	vm->policy.buffer_percent = omem_contract_get_buffer_percent(contract);
+	vm->policy.frozen = omem_contract_get_frozen(contract) || vm->frozen_by_omemd;
+	vm->shares = omem_contract_get_shares(contract);
+	vm->drain = omem_contract_get_drain(contract);
+	vm->status.has_contract = true;
+	vm->status.boot_bytes = vm->policy.boot_bytes;
+	vm->status.min_bytes = vm->policy.min_bytes;
+	vm->status.cap_bytes = vm->policy.cap_bytes;
+	vm->status.max_bytes = vm->policy.max_bytes;
+	vm->status.shares = vm->shares;
+	vm->status.buffer_percent = vm->policy.buffer_percent;
+	vm->status.frozen = vm->policy.frozen;
+	vm->status.drain = vm->drain;
+}
+
+Vm *vm_discover(Manager *manager, virDomainPtr domain)
+{
+	g_autoptr(OmemContract) contract = NULL;
+	g_autoptr(Vm) vm = NULL;
+	const OmemError *error;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	const char *name = virDomainGetName(domain);
+
+	if (!g_pattern_match_simple(manager->config.domains, name)) {
+		omemd_log(OMEMD_LOG_DEBUG, "domain %s does not match [daemon] domains = %s; left alone",
+			  name, manager->config.domains);
+		return NULL;
+	}
+	if (omem_contract_get(domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
+		error = omem_error_last();
+		if (error && error->code == OMEM_ERR_NOT_OMEM)
+			omemd_log(OMEMD_LOG_DEBUG, "domain %s is not an omem domain; left alone", name);
+		else
+			omemd_log(OMEMD_LOG_WARNING, "domain %s: cannot read its omem contract, left alone: %s",
+				  name, omem_error_last_message());
+		return NULL;
+	}
+	if (omem_contract_validate(contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: its contract breaks the rules, left alone until it is fixed: %s",
+			  name, omem_error_last_message());
+		return NULL;
+	}
+	if (virDomainGetUUIDString(domain, uuid) < 0)
+		return NULL;
+
+	vm = g_new0(Vm, 1);
+	vm->refs = 1;
+	vm->manager = manager;
+	vm->uuid = g_strdup(uuid);
+	vm->name = g_strdup(name);
+	vm->domain = domain;
+	virDomainRef(domain);
+	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	vm->status.name = g_strdup(name);
+	vm->status.uuid = g_strdup(uuid);
+	vm->status.state = "running";
+	vm->status.has_session = true;
+	vm->status.session_state = "none";
+	vm->status.session_since_unix_ms = manager_unix_ms();
+	vm_take_contract(vm, contract);
+	if (vm_read_devices(vm) < 0)
+		return NULL;
+	{
+		g_autofree char *boot = manager_size(vm->policy.boot_bytes);
+		g_autofree char *min = manager_size(vm->policy.min_bytes);
+		g_autofree char *cap = manager_size(vm->policy.cap_bytes);
+		g_autofree char *max = manager_size(vm->policy.max_bytes);
+		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
+		g_autofree char *plugged = manager_size(vm->policy.plugged_bytes);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: managed (uuid %s): boot %s, min %s, cap %s, max %s; requested %s, plugged %s%s",
+			  name, uuid, boot, min, cap, max, requested, plugged,
+			  vm->policy.frozen ? "; frozen by its contract" : "");
+	}
+	return g_steal_pointer(&vm);
+}
+
+/* Change the devices' requested size.  In a dry run only the decision is
+ * logged.  Returns false when libvirt refused (logged). */
+bool vm_set_requested(Vm *vm, uint64_t requested_bytes)
+{
+	if (vm->manager->dry_run)
+		return true;
+	if (!vm->manager->conn) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot set the requested size while libvirtd is away",
+			  vm->name);
+		return false;
+	}
+	if (omem_domain_set_requested(vm->domain, requested_bytes) < 0) {
+		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
+			  vm->name, requested_bytes, omem_error_last_message());
+		metrics_count_libvirt_error(vm->manager->metrics);
+		return false;
+	}
+	if (requested_bytes != vm->policy.requested_bytes)
+		metrics_count_resize(vm->manager->metrics, requested_bytes > vm->policy.requested_bytes ?
+				     METRICS_RESIZE_GROW : METRICS_RESIZE_SHRINK);
+	vm->policy.requested_bytes = requested_bytes;
+	vm->status.requested_bytes = requested_bytes;
+	return true;
+}
+
+/* Re-send each device's current requested size unchanged: QEMU then
+ * tells the guest again, and its virtio_mem retries a stalled unplug at
+ * once instead of ~50 s later (FACTS.md).  omem_domain_set_requested skips
+ * devices already at their size, so this builds the update itself. */
+bool vm_reissue(Vm *vm)
+{
+	if (vm->manager->dry_run)
+		return true;
+	if (omem_domain_reissue_requested(vm->domain) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: re-issuing the unplug failed: %s", vm->name,
+			  omem_error_last_message());
+		return false;
+	}
+	return true;
+}
+
+/* Someone resized the device behind omemd's back (`virsh
+ * update-memory-device`): the requested size in libvirt is not the one
+ * omemd set.  An operator who does that means "this VM gets this much":
+ * omemd adopts it as the VM's cap (never below min, never above max),
+ * writes the cap into the contract metadata so that it survives an omemd
+ * restart and shows in virt-omem, and logs that it did.  Checked on every
+ * size event, which any resize causes. */
+static void vm_check_foreign(Vm *vm)
+{
+	Manager *manager = vm->manager;
+	g_autoptr(OmemContract) contract = NULL;
+	uint64_t theirs, cap;
+	g_autofree char *theirs_text = NULL, *ours_text = NULL, *cap_text = NULL, *note = NULL;
+
+	if (manager->dry_run || !manager->conn || vm->frozen_by_omemd ||
+	    !vm_read_requested(vm, &theirs) || theirs == vm->policy.requested_bytes)
+		return;
+	cap = vm->policy.boot_bytes + theirs;
+	cap = MAX(cap, vm->policy.min_bytes);
+	cap = MIN(cap, vm->policy.max_bytes);
+	theirs_text = manager_size(theirs);
+	ours_text = manager_size(vm->policy.requested_bytes);
+	cap_text = manager_size(cap);
+	omemd_log(OMEMD_LOG_WARNING, "vm %s: requested changed to %s outside omemd (omemd had set %s; virsh update-memory-device?); adopting cap %s",
+		  vm->name, theirs_text, ours_text, cap_text);
+	note = g_strdup_printf("requested set to %s outside omemd: adopted cap %s", theirs_text, cap_text);
+	status_vm_add_decision(&vm->status, manager_unix_ms(), "adopt", theirs, note);
+	vm->policy.requested_bytes = theirs;
+	vm->status.requested_bytes = theirs;
+	vm->unplug.active = false;
+	policy_shrink_goal_drop(&vm->shrink_goal);
+	vm_sync_arbiter(vm);
+	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s", vm->name,
+			  omem_error_last_message());
+		return;
+	}
+	omem_contract_set_cap(contract, cap);
+	if (omem_contract_validate(contract) < 0 ||
+	    omem_contract_set(vm->domain, contract, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot write the adopted cap into the contract: %s",
+			  vm->name, omem_error_last_message());
+		return;
+	}
+	/* The metadata event follows; apply now so that decisions taken
+	 * before it arrives already see the new cap. */
+	vm_take_contract(vm, contract);
+	vm_sync_arbiter(vm);
+	vm_publish_contract(vm);
+}
+
+void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
+{
+	PolicyConfig config;
+	guint64 *value = g_new(guint64, 1);
+	GHashTableIter iter;
+	gpointer item;
+	uint64_t plugged = 0;
+	g_autofree char *plugged_text = NULL, *requested_text = NULL;
+
+	*value = plugged_bytes;
+	g_hash_table_insert(vm->plugged_by_alias, g_strdup(alias ? alias : "(none)"), value);
+	g_hash_table_iter_init(&iter, vm->plugged_by_alias);
+	while (g_hash_table_iter_next(&iter, NULL, &item))
+		plugged += *(guint64 *)item;
+	vm->policy.plugged_bytes = plugged;
+	vm->status.plugged_bytes = plugged;
+	manager_policy_config(vm->manager, &config);
+	policy_unplug_progress(&vm->unplug, &config, plugged, manager_now_ms());
+	if (vm->surplus_unplug && !vm->unplug.active)
+		vm->surplus_unplug = false; /* released what it offered */
+	vm_publish_contract(vm);
+	plugged_text = manager_size(plugged);
+	requested_text = manager_size(vm->policy.requested_bytes);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
+		  requested_text);
+	if (vm->plug_started_us && plugged >= vm->plug_target_bytes) {
+		metrics_observe_plug(vm->manager->metrics,
+				     (double)(g_get_monotonic_time() - vm->plug_started_us) / 1e6);
+		vm->plug_started_us = 0;
+		trust_plugged(&vm->trust, manager_now_ms());
+	}
+	vm_check_foreign(vm);
+	vm_sync_arbiter(vm);
+	vm_next_step(vm, manager_now_ms());
+}
+
+void vm_on_contract_change(Vm *vm)
+{
+	g_autoptr(OmemContract) contract = NULL;
+	g_autofree char *min = NULL, *cap = NULL;
+
+	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0 ||
+	    omem_contract_validate(contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: its new contract cannot be used, keeping the old one: %s",
+			  vm->name, omem_error_last_message());
+		return;
+	}
+	vm_take_contract(vm, contract);
+	vm_publish_contract(vm);
+	policy_shrink_goal_drop(&vm->shrink_goal); /* sized under the old contract */
+	min = manager_size(vm->policy.min_bytes);
+	cap = manager_size(vm->policy.cap_bytes);
+	omemd_log(OMEMD_LOG_INFO, "vm %s: contract: min %s, cap %s, shares %u%s%s", vm->name, min, cap,
+		  vm->shares, vm->policy.frozen ? ", frozen" : "", vm->drain ? ", draining to min" : "");
+	vm_contract_to_arbiter(vm);
+}
+
+void vm_reattach(Vm *vm, virDomainPtr domain)
+{
+	uint64_t requested = vm->policy.requested_bytes, plugged = vm->policy.plugged_bytes;
+	g_autoptr(GHashTable) plugged_by_alias = vm->plugged_by_alias; /* the old table */
+
+	virDomainRef(domain);
+	virDomainFree(vm->domain);
+	vm->domain = domain;
+	/* read_devices replaces the table's contents: keep a copy. */
+	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (vm_read_devices(vm) < 0) {
+		/* Logged; keep what omemd knew. */
+		g_hash_table_unref(vm->plugged_by_alias);
+		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
+	} else if (vm->policy.plugged_bytes == 0 && plugged > 0 &&
+		   vm->policy.requested_bytes == requested) {
+		/* Right after its restart libvirtd may not have asked QEMU
+		 * for the devices' sizes yet (<current> absent).  Nothing was
+		 * unplugged: keep what the last event said until the next. */
+		g_autofree char *kept = manager_size(plugged);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: libvirt reports no plugged size yet after the reconnect; keeping %s until its next size event",
+			  vm->name, kept);
+		g_hash_table_unref(vm->plugged_by_alias);
+		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
+		vm->policy.plugged_bytes = plugged;
+		vm->status.plugged_bytes = plugged;
+	}
+	if (requested != vm->policy.requested_bytes) {
+		g_autofree char *was = manager_size(requested);
+		g_autofree char *now = manager_size(vm->policy.requested_bytes);
+
+		omemd_log(OMEMD_LOG_INFO, "vm %s: requested is %s after the reconnect (omemd had %s)",
+			  vm->name, now, was);
+	}
+	vm_sync_arbiter(vm);
+	/* The contract may have changed unseen; this also brings requested
+	 * back inside it. */
+	vm_on_contract_change(vm);
+	/* An attach that failed because libvirtd went away is tried again
+	 * (the transport itself kept serving). */
+	if (vm->link == VM_LINK_FAILED && !vm->frozen_by_omemd && !vm->manager->dry_run) {
+		omemd_log(OMEMD_LOG_INFO, "vm %s: trying the transport device again", vm->name);
+		vm_link_release(vm);
+		g_clear_pointer(&vm->socket_path, g_free);
+		status_vm_set_note(&vm->status, NULL);
+		vm_link_start(vm);
+	}
+}
