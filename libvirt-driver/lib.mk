@@ -11,10 +11,16 @@ libomem_virt_la_SOURCES += \
 	omem-live.c \
 	omem-event.c
 
+# The size grammar (omem-size.h) alone, pure C: linked into libomem-virt
+# and, without libvirt, by host-server's formats/ (omemd.conf).
+noinst_LTLIBRARIES += libomem-size.la
+libomem_size_la_SOURCES = omem-size.c omem-size.h
+libomem_virt_la_LIBADD += libomem-size.la
+
 # libtool's current:revision:age.  Add an interface: current+1, revision 0,
 # age+1.  Change or remove one: current+1, revision 0, age 0.  Same
 # interface, new code: revision+1.
-OMEM_VIRT_VERSION_INFO = 1:0:1
+OMEM_VIRT_VERSION_INFO = 2:0:2
 
 # Only the public omem_* functions are exported, under version nodes;
 # the internals (omem_error_set, omem_xml_*, ...) stay local.
@@ -26,13 +32,13 @@ EXTRA_DIST += libomem-virt.syms
 
 # The same objects as one static convenience library, internals visible,
 # for the unit tests, the fuzz replay and virt-omem.
-noinst_LTLIBRARIES = libomem-virt-internal.la
+noinst_LTLIBRARIES += libomem-virt-internal.la
 libomem_virt_internal_la_SOURCES = $(libomem_virt_la_SOURCES)
 libomem_virt_internal_la_LIBADD = $(libomem_virt_la_LIBADD)
 
 # Installed as <omem/omem-virt.h>, beside the wire header include/omem/rpc.h.
 omemvirtincludedir = $(includedir)/omem
-omemvirtinclude_HEADERS = omem-virt.h
+omemvirtinclude_HEADERS = omem-virt.h omem-size.h
 
 # pkg-config file, written from omem-virt.pc.in by make (no configure
 # change): the installation directories are only final at make time.

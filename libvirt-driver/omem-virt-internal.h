@@ -66,9 +66,9 @@ char *omem_xml_attribute(const xmlNode *node, const char *name);
  * raises no error: the caller knows what the number was. */
 int omem_xml_parse_unsigned(const char *text, unsigned long long *ret_value);
 
-/* A size in bytes from a number and a libvirt unit name (b, bytes, KB,
- * k, KiB, MB, M, MiB, ... up to E/EiB, case-insensitive; NULL or "" is
- * KiB as in libvirt's domain XML).  0, -EINVAL or -ERANGE; raises none. */
+/* A size in bytes from a number (blanks around it allowed) and a libvirt
+ * unit name, in omem's one grammar (omem-size.h; NULL or "" is KiB as in
+ * libvirt's domain XML).  0, -EINVAL or -ERANGE; raises none. */
 int omem_xml_parse_size(const char *number, const char *unit, unsigned long long *ret_bytes);
 
 /* omem_xml_parse_size of @node's text and its unit attribute. */

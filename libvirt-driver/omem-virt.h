@@ -33,6 +33,8 @@
 
 #include <libvirt/libvirt.h>
 
+#include "omem-size.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

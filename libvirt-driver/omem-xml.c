@@ -115,55 +115,16 @@ int omem_xml_parse_unsigned(const char *text, unsigned long long *ret_value)
 	return 0;
 }
 
-/* The multiplier of a libvirt unit name, as libvirt's own domain XML reads
- * it (virScaleInteger): b/byte/bytes, then k/m/g/t/p/e alone or with "iB"
- * (powers of 1024) or with "B" (powers of 1000), case-insensitive.  NULL
- * or "" is KiB, libvirt's default for memory sizes. */
-static int omem_xml_unit_scale(const char *unit, unsigned long long *ret_scale)
-{
-	static const char powers[] = "kmgtpe";
-	const char *power;
-	unsigned long long base, scale = 1;
-
-	if (!unit || !*unit) {
-		*ret_scale = 1024;
-		return 0;
-	}
-	if (!g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
-	    !g_ascii_strcasecmp(unit, "bytes")) {
-		*ret_scale = 1;
-		return 0;
-	}
-	power = strchr(powers, g_ascii_tolower(unit[0]));
-	if (!power)
-		return -EINVAL;
-	if (!unit[1] || !g_ascii_strcasecmp(unit + 1, "iB"))
-		base = 1024;
-	else if (g_ascii_tolower(unit[1]) == 'b' && !unit[2])
-		base = 1000;
-	else
-		return -EINVAL;
-	for (const char *p = powers; p <= power; p++)
-		scale *= base;
-	*ret_scale = scale;
-	return 0;
-}
-
 int omem_xml_parse_size(const char *number, const char *unit, unsigned long long *ret_bytes)
 {
-	unsigned long long value, scale;
-	int r;
+	g_autofree char *trimmed = NULL;
 
-	r = omem_xml_unit_scale(unit, &scale);
-	if (r < 0)
-		return r;
-	r = omem_xml_parse_unsigned(number, &value);
-	if (r < 0)
-		return r;
-	if (value > G_MAXUINT64 / scale)
-		return -ERANGE;
-	*ret_bytes = value * scale;
-	return 0;
+	if (!number)
+		return -EINVAL;
+	/* libvirt's XML reader takes blanks around the number; the grammar
+	 * is omem's one (omem-size.h), a number without unit being KiB. */
+	trimmed = g_strstrip(g_strdup(number));
+	return omem_size_parse_parts(trimmed, unit, 0, ret_bytes, NULL, 0);
 }
 
 int omem_xml_read_size(const xmlNode *node, unsigned long long *ret_bytes)

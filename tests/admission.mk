@@ -20,14 +20,10 @@ fuzz_fuzz_admission_replay_LDADD = $(LIBADMISSION)
 EXTRA_DIST += $(ADMISSION_CORPUS)
 
 if ENABLE_FUZZING
-# libFuzzer binary: clang, ASan + UBSan, any UB is fatal.  Not part of make
-# check; build it with `make -C tests fuzz/fuzz-admission`.
-ADMISSION_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 ADMISSION_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-admission.c $(top_srcdir)/host-server/formats/admission.c
 
 fuzz/fuzz-admission: $(ADMISSION_FUZZ_INPUTS) $(top_srcdir)/host-server/formats/admission.h
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(ADMISSION_FUZZ_FLAGS) $(AM_CPPFLAGS) $(OMEM_CFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_LINK) \
 		$(GLIB_CFLAGS) $(JSON_GLIB_CFLAGS) \
 		-o $@ $(ADMISSION_FUZZ_INPUTS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
 

@@ -9,12 +9,21 @@ LIBOMEMCLI = $(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la
 SIZE_CORPUS = fuzz/corpus/size
 
 CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh
-TESTS += $(CLI_SHELL_TESTS) cli/test-size cli/test-status fuzz/fuzz-size-replay
-check_PROGRAMS += cli/test-size cli/test-status cli/convert-ref fuzz/fuzz-size-replay
+LIBOMEMSIZE = $(top_builddir)/libvirt-driver/libomem-size.la
+TESTS += $(CLI_SHELL_TESTS) cli/test-virt-omem-parse cli/test-status unit/test-omem-size \
+	fuzz/fuzz-size-replay
+check_PROGRAMS += cli/test-virt-omem-parse cli/test-status cli/convert-ref unit/test-omem-size \
+	fuzz/fuzz-size-replay
 
-cli_test_size_SOURCES = cli/test-size.c
-cli_test_size_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR)
-cli_test_size_LDADD = $(LIBOMEMCLI)
+cli_test_virt_omem_parse_SOURCES = cli/test-virt-omem-parse.c
+cli_test_virt_omem_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR)
+cli_test_virt_omem_parse_LDADD = $(LIBOMEMCLI)
+
+# omem's one size grammar (libvirt-driver/omem-size.c), which virt-omem,
+# omemd.conf and the domain XML reader share.
+unit_test_omem_size_SOURCES = unit/test-omem-size.c
+unit_test_omem_size_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver
+unit_test_omem_size_LDADD = $(LIBOMEMSIZE)
 
 cli_test_status_SOURCES = cli/test-status.c
 cli_test_status_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
@@ -29,12 +38,12 @@ cli_convert_ref_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver
 cli_convert_ref_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS)
 cli_convert_ref_LDADD = $(top_builddir)/libvirt-driver/libomem-virt.la $(GLIB_LIBS)
 
-# The size parser's fuzz target replayed over its saved corpus, as
-# rpc.mk does for fuzz-rpc (docs/virt-omem.md, "Tests").
+# The size grammar's and virt-omem's number parsers' fuzz target replayed
+# over its saved corpus, as rpc.mk does for fuzz-rpc (docs/fuzzing.md).
 fuzz_fuzz_size_replay_SOURCES = fuzz/replay.c fuzz/fuzz-size.c
-fuzz_fuzz_size_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
+fuzz_fuzz_size_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) -I$(top_srcdir)/libvirt-driver \
 	-DCORPUS_DIR='"$(abs_srcdir)/$(SIZE_CORPUS)"'
-fuzz_fuzz_size_replay_LDADD = $(LIBOMEMCLI)
+fuzz_fuzz_size_replay_LDADD = $(LIBOMEMCLI) $(LIBOMEMSIZE)
 
 EXTRA_DIST += $(CLI_SHELL_TESTS) cli/lib.sh cli/node.xml cli/plain-domain.xml cli/status.json \
 	$(SIZE_CORPUS)
@@ -46,14 +55,11 @@ TESTS += e2e/contract.sh
 endif
 
 if ENABLE_FUZZING
-# libFuzzer binary, built only by `make -C tests fuzz/fuzz-size`.
-SIZE_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-SIZE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-size.c $(VIRT_OMEM_DIR)/virt-omem-parse.c
+SIZE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-size.c $(VIRT_OMEM_DIR)/virt-omem-parse.c \
+	$(top_srcdir)/libvirt-driver/omem-size.c
 
-fuzz/fuzz-size: $(SIZE_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-parse.h
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(SIZE_FUZZ_FLAGS) $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
-		$(OMEM_CFLAGS) -o $@ $(SIZE_FUZZ_INPUTS)
+fuzz/fuzz-size: $(SIZE_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-parse.h $(top_srcdir)/libvirt-driver/omem-size.h
+	$(AM_V_CCLD)$(FUZZ_LINK) -I$(VIRT_OMEM_DIR) -I$(top_srcdir)/libvirt-driver -o $@ $(SIZE_FUZZ_INPUTS)
 
 CLEANFILES += fuzz/fuzz-size
 endif

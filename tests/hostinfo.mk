@@ -25,14 +25,10 @@ fuzz_fuzz_hostinfo_replay_LDADD = $(LIBOMEM_FORMATS)
 EXTRA_DIST += $(HOSTINFO_CORPUS)
 
 if ENABLE_FUZZING
-# libFuzzer binary, built only by `make -C tests fuzz/fuzz-hostinfo`:
-# host-info.c compiled straight in with ASan + UBSan, every report fatal.
-HOSTINFO_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 HOSTINFO_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-hostinfo.c $(top_srcdir)/host-server/formats/host-info.c
 
 fuzz/fuzz-hostinfo: $(HOSTINFO_FUZZ_INPUTS) $(top_srcdir)/host-server/formats/host-info.h
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(HOSTINFO_FUZZ_FLAGS) $(AM_CPPFLAGS) $(OMEM_CFLAGS) $(GLIB_CFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_LINK) $(GLIB_CFLAGS) \
 		-o $@ $(HOSTINFO_FUZZ_INPUTS) $(GLIB_LIBS)
 
 CLEANFILES += fuzz/fuzz-hostinfo

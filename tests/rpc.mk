@@ -27,17 +27,13 @@ fuzz_make_rpc_corpus_LDADD = $(LIBOMEM_RPC)
 EXTRA_DIST += $(RPC_CORPUS)
 
 if ENABLE_FUZZING
-# libFuzzer binary: clang, ASan + UBSan, any UB is fatal.  Not part of make
-# check; build it with `make -C tests fuzz/fuzz-rpc`.
-RPC_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 RPC_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-rpc.c \
 	$(top_srcdir)/host-server/rpc/rpc-codec.c $(top_srcdir)/host-server/rpc/rpc-ring.c
 RPC_FUZZ_DEPS = $(top_srcdir)/include/omem/rpc.h \
 	$(top_srcdir)/host-server/rpc/rpc-codec.h $(top_srcdir)/host-server/rpc/rpc-ring.h
 
 fuzz/fuzz-rpc: $(RPC_FUZZ_INPUTS) $(RPC_FUZZ_DEPS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(RPC_FUZZ_FLAGS) $(AM_CPPFLAGS) $(OMEM_CFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_LINK) \
 		-o $@ $(RPC_FUZZ_INPUTS)
 
 CLEANFILES += fuzz/fuzz-rpc

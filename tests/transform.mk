@@ -27,13 +27,10 @@ fuzz_fuzz_transform_replay_LDADD = $(TRANSFORM_TEST_LDADD)
 EXTRA_DIST += transform $(TRANSFORM_CORPUS)
 
 if ENABLE_FUZZING
-# libFuzzer binary: clang, ASan + UBSan, any UB is fatal.  Not part of make
-# check; build it with `make -C tests fuzz/fuzz-transform` and seed it with
-# transform/*.in.xml (docs/fuzzing.md).
-TRANSFORM_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 TRANSFORM_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-transform.c \
 	$(top_srcdir)/libvirt-driver/omem-error.c \
 	$(top_srcdir)/libvirt-driver/omem-xml.c \
+	$(top_srcdir)/libvirt-driver/omem-size.c \
 	$(top_srcdir)/libvirt-driver/omem-domain-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-transform.c \
@@ -45,8 +42,7 @@ TRANSFORM_FUZZ_DEPS = $(top_srcdir)/libvirt-driver/omem-virt.h \
 	$(top_srcdir)/libvirt-driver/omem-virt-internal.h
 
 fuzz/fuzz-transform: $(TRANSFORM_FUZZ_INPUTS) $(TRANSFORM_FUZZ_DEPS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(TRANSFORM_FUZZ_FLAGS) $(TRANSFORM_TEST_CPPFLAGS) $(OMEM_CFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_LINK) $(TRANSFORM_TEST_CPPFLAGS) \
 		$(GLIB_CFLAGS) -o $@ $(TRANSFORM_FUZZ_INPUTS) $(GLIB_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 
 CLEANFILES += fuzz/fuzz-transform

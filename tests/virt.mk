@@ -39,12 +39,10 @@ fuzz_fuzz_contract_replay_LDADD = $(LIBOMEMVIRT_INTERNAL)
 EXTRA_DIST += $(CONTRACT_CORPUS)
 
 if ENABLE_FUZZING
-# libFuzzer binary: clang, ASan + UBSan, any UB is fatal.  Not part of make
-# check; build it with `make -C tests fuzz/fuzz-contract`.
-CONTRACT_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 CONTRACT_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-error.c \
 	$(top_srcdir)/libvirt-driver/omem-xml.c \
+	$(top_srcdir)/libvirt-driver/omem-size.c \
 	$(top_srcdir)/libvirt-driver/omem-domain-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-live.c
@@ -52,8 +50,7 @@ CONTRACT_FUZZ_DEPS = $(top_srcdir)/libvirt-driver/omem-virt.h \
 	$(top_srcdir)/libvirt-driver/omem-virt-internal.h
 
 fuzz/fuzz-contract: $(CONTRACT_FUZZ_INPUTS) $(CONTRACT_FUZZ_DEPS)
-	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)$(FUZZ_CC) $(CONTRACT_FUZZ_FLAGS) $(VIRT_TEST_CPPFLAGS) $(OMEM_CFLAGS) \
+	$(AM_V_CCLD)$(FUZZ_LINK) $(VIRT_TEST_CPPFLAGS) \
 		$(GLIB_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) \
 		-o $@ $(CONTRACT_FUZZ_INPUTS) $(GLIB_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 

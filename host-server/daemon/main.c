@@ -146,16 +146,18 @@ static bool omemd_read_config(const OmemdCommandLine *cmdline, OmemdConfig *ret_
 		config.domains = g_strdup(cmdline->domains);
 	}
 	if (cmdline->budget) {
-		uint64_t bytes;
+		char why[OMEM_SIZE_ERROR_MAX];
+		unsigned long long bytes;
 
 		if (!strcmp(cmdline->budget, "auto")) {
 			config.budget_auto = true;
-		} else if (omemd_config_parse_size(cmdline->budget, &bytes) == 0) {
+		} else if (omem_size_parse(cmdline->budget, OMEMD_CONFIG_SIZE_FLAGS, &bytes, why,
+					   sizeof(why)) == 0) {
 			config.budget_auto = false;
 			config.budget_bytes = bytes;
 		} else {
 			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-				    "--budget %s: want auto or a size like 2G, 512M", cmdline->budget);
+				    "--budget: %s; want auto or a size like 2G, 512M (no unit: bytes)", why);
 			omemd_config_clear(&config);
 			return false;
 		}

@@ -126,7 +126,8 @@ void manager_defer(Manager *manager, GSourceFunc func, gpointer data, GDestroyNo
 int64_t manager_now_ms(void);
 int64_t manager_unix_ms(void);
 
-/* "512 MiB", "1.2 GiB": sizes in log lines; g_free. */
+/* "512 MiB", "1536 MiB": a size for log lines, in omem's one format
+ * (omem_size_format, exact, as virt-omem prints it); g_free. */
 char *manager_size(uint64_t bytes);
 
 /* The policy config from the omemd config. */

@@ -35,15 +35,9 @@ int64_t manager_unix_ms(void)
 
 char *manager_size(uint64_t bytes)
 {
-	const uint64_t mib = 1024 * 1024, gib = 1024 * mib;
+	char buffer[OMEM_SIZE_STRING];
 
-	if (bytes >= 10 * gib || (bytes >= gib && bytes % (gib / 10) == 0))
-		return g_strdup_printf("%.1f GiB", (double)bytes / (double)gib);
-	if (bytes >= gib)
-		return g_strdup_printf("%.2f GiB", (double)bytes / (double)gib);
-	if (bytes % mib == 0)
-		return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes / mib);
-	return g_strdup_printf("%.1f MiB", (double)bytes / (double)mib);
+	return g_strdup(omem_size_format(bytes, buffer, sizeof(buffer)));
 }
 
 Vm *manager_vm_lookup(Manager *manager, uint64_t id)

@@ -10,5 +10,9 @@ formats_libomem_formats_la_SOURCES = \
 	formats/status-json.c formats/status-json.h \
 	formats/metrics.c formats/metrics.h \
 	formats/admission.c formats/admission.h
+# Sizes in omemd.conf are read by omem's one size grammar
+# (libvirt-driver/omem-size.h), which is pure C and comes without libvirt.
+formats_libomem_formats_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver
 formats_libomem_formats_la_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
-formats_libomem_formats_la_LIBADD = $(JSON_GLIB_LIBS) $(GLIB_LIBS) -lm
+formats_libomem_formats_la_LIBADD = $(top_builddir)/libvirt-driver/libomem-size.la \
+	$(JSON_GLIB_LIBS) $(GLIB_LIBS) -lm

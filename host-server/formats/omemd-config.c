@@ -115,34 +115,13 @@ void omemd_config_copy(OmemdConfig *dest, const OmemdConfig *src)
 
 int omemd_config_parse_size(const char *text, uint64_t *ret_bytes)
 {
-	uint64_t value, shift = 0;
-	char *end = NULL;
+	unsigned long long bytes;
+	int r;
 
-	while (g_ascii_isspace(*text))
-		text++;
-	if (!g_ascii_isdigit(*text))
-		return -EINVAL;
-	errno = 0;
-	value = g_ascii_strtoull(text, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	while (g_ascii_isspace(*end))
-		end++;
-	if (!g_ascii_strcasecmp(end, "") || !g_ascii_strcasecmp(end, "b"))
-		shift = 0;
-	else if (!g_ascii_strcasecmp(end, "k") || !g_ascii_strcasecmp(end, "kib"))
-		shift = 10;
-	else if (!g_ascii_strcasecmp(end, "m") || !g_ascii_strcasecmp(end, "mib"))
-		shift = 20;
-	else if (!g_ascii_strcasecmp(end, "g") || !g_ascii_strcasecmp(end, "gib"))
-		shift = 30;
-	else if (!g_ascii_strcasecmp(end, "t") || !g_ascii_strcasecmp(end, "tib"))
-		shift = 40;
-	else
-		return -EINVAL;
-	if (shift && value > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*ret_bytes = value << shift;
+	r = omem_size_parse(text, OMEMD_CONFIG_SIZE_FLAGS, &bytes, NULL, 0);
+	if (r < 0)
+		return r;
+	*ret_bytes = bytes;
 	return 0;
 }
 
@@ -331,7 +310,7 @@ static bool omemd_config_apply(OmemdConfig *config, const KeySpec *spec, const c
 	case KEY_SIZE:
 		r = omemd_config_parse_size(value, &number);
 		if (r < 0 || number < spec->min || number > spec->max) {
-			*why = "want a size like 128M, 2G or a byte count, within the documented bounds";
+			*why = "want a size like 128M, 2G or a byte count (K/M/G are 1024-based; KB/MB/GB are refused), within the documented bounds";
 			return false;
 		}
 		*(uint64_t *)field = number;

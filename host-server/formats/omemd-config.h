@@ -14,6 +14,8 @@
 
 #include <glib.h>
 
+#include "omem-size.h"
+
 /* Where omemd looks when --config is not given; a missing file there is
  * fine (defaults apply), a missing --config file is not. */
 #define OMEMD_CONFIG_DEFAULT_PATH "/etc/omem/omemd.conf"
@@ -90,9 +92,13 @@ void omemd_config_clear(OmemdConfig *config);
 bool omemd_config_load_data(OmemdConfig *config, const char *data, gsize length,
 			    const char *file_name, GError **error);
 
-/* Parse a size: a decimal number with an optional unit (B, K/KiB, M/MiB,
- * G/GiB, T/TiB; case-insensitive, binary).  Returns 0, -EINVAL or
- * -ERANGE. */
+/* omemd.conf's and --budget's reading of omem's one size grammar
+ * (omem-size.h): a number without a unit is bytes, as omemd.conf always
+ * took it (virsh's commands take KiB), a blank may stand before the unit
+ * ("512 M", as it always took), and the decimal units KB/MB/GB are
+ * refused rather than guessed (the file never took them; 4GB there almost
+ * surely means 4 GiB).  Returns 0, -EINVAL or -ERANGE. */
+#define OMEMD_CONFIG_SIZE_FLAGS (OMEM_SIZE_BARE_BYTES | OMEM_SIZE_BINARY_ONLY | OMEM_SIZE_BLANKS)
 int omemd_config_parse_size(const char *text, uint64_t *ret_bytes);
 
 /* "error", "warning", "info", "debug" -> level; -EINVAL otherwise. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virt-omem-parse.c: strict number parsers for virt-omem's command line.
- * See virt-omem-parse.h for what each accepts.
+ * See virt-omem-parse.h for what each accepts; sizes are omem-size.c's.
  */
 #include "config.h"
 
@@ -12,10 +12,6 @@
 #include <strings.h>
 
 #include "virt-omem-parse.h"
-
-/* The units after a size, in the order virsh documents them. */
-static const char virt_omem_parse_size_units[] =
-	"b, KB, KiB (k), MB, MiB (M), GB, GiB (G), TB, TiB (T), PB, PiB (P), EB, EiB (E)";
 
 /* printf attribute spelled out: this file builds without GLib. */
 static void __attribute__((format(printf, 3, 4)))
@@ -99,89 +95,6 @@ static void virt_omem_parse_not_a_number(const char *text, const char *what, cha
 	else
 		virt_omem_parse_error(error, error_size, "invalid %s '%s': not a decimal number", what,
 				      quoted);
-}
-
-/* The multiplier of a size unit, or 0 if @unit is not one. */
-static unsigned long long virt_omem_parse_unit(const char *unit)
-{
-	static const char prefixes[] = "kmgtpe";
-	unsigned long long base, scale = 1;
-	const char *prefix;
-	int steps;
-	char first = unit[0];
-
-	if (!*unit)
-		return 1024; /* no unit: KiB, as virsh */
-	if (!strcasecmp(unit, "b") || !strcasecmp(unit, "byte") || !strcasecmp(unit, "bytes"))
-		return 1;
-	if (first >= 'A' && first <= 'Z')
-		first = (char)(first - 'A' + 'a');
-	prefix = strchr(prefixes, first);
-	if (!prefix || !first)
-		return 0;
-	if (!unit[1] || !strcasecmp(unit + 1, "iB"))
-		base = 1024;
-	else if ((unit[1] == 'b' || unit[1] == 'B') && !unit[2])
-		base = 1000;
-	else
-		return 0;
-	/* 1000^6 and 1024^6 both fit in 64 bits. */
-	for (steps = (int)(prefix - prefixes) + 1; steps > 0; steps--)
-		scale *= base;
-	return scale;
-}
-
-int virt_omem_parse_size(const char *text, unsigned long long *ret_bytes, char *error,
-			 size_t error_size)
-{
-	char quoted[VIRT_OMEM_PARSE_MAX_TEXT + 4];
-	unsigned long long value, scale;
-	const char *unit;
-	int r;
-
-	if (virt_omem_parse_check_text(text, "size", error, error_size) < 0)
-		return -1;
-	r = virt_omem_parse_digits(text, &value, &unit);
-	if (r == -1) {
-		virt_omem_parse_not_a_number(text, "size", error, error_size);
-		return -1;
-	}
-	virt_omem_parse_quote(text, quoted, sizeof(quoted));
-	if (r == -2) {
-		virt_omem_parse_error(error, error_size,
-				      "invalid size '%s': the number does not fit in 64 bits", quoted);
-		return -1;
-	}
-	if ((unit[0] == 'x' || unit[0] == 'X') && value == 0) {
-		virt_omem_parse_error(error, error_size,
-				      "invalid size '%s': hexadecimal is not accepted, give a decimal number",
-				      quoted);
-		return -1;
-	}
-	if (unit[0] == '.' || unit[0] == ',' || ((unit[0] == 'e' || unit[0] == 'E') &&
-						 unit[1] >= '0' && unit[1] <= '9')) {
-		virt_omem_parse_error(error, error_size,
-				      "invalid size '%s': give a whole number, e.g. 1536M instead of 1.5G",
-				      quoted);
-		return -1;
-	}
-	scale = virt_omem_parse_unit(unit);
-	if (scale == 0) {
-		char quoted_unit[VIRT_OMEM_PARSE_MAX_TEXT + 4];
-
-		virt_omem_parse_quote(unit, quoted_unit, sizeof(quoted_unit));
-		virt_omem_parse_error(error, error_size,
-				      "invalid size '%s': unknown unit '%s' (use %s; no unit means KiB)",
-				      quoted, quoted_unit, virt_omem_parse_size_units);
-		return -1;
-	}
-	if (value > ULLONG_MAX / scale) {
-		virt_omem_parse_error(error, error_size,
-				      "invalid size '%s': more than 2^64 bytes", quoted);
-		return -1;
-	}
-	*ret_bytes = value * scale;
-	return 0;
 }
 
 int virt_omem_parse_uint(const char *text, unsigned long long min, unsigned long long max,
@@ -285,17 +198,4 @@ int virt_omem_parse_seconds(const char *text, unsigned long long min_ms,
 	}
 	*ret_ms = ms;
 	return 0;
-}
-
-char *virt_omem_format_size(unsigned long long bytes, char *buffer, size_t buffer_size)
-{
-	/* One unit for every figure virt-omem prints, so they compare at a
-	 * glance: MiB (every omem size is whole 2 MiB blocks), else exact. */
-	if (bytes % (1ull << 20) == 0)
-		snprintf(buffer, buffer_size, "%llu MiB", bytes >> 20);
-	else if (bytes % 1024 == 0)
-		snprintf(buffer, buffer_size, "%llu KiB", bytes >> 10);
-	else
-		snprintf(buffer, buffer_size, "%llu bytes", bytes);
-	return buffer;
 }

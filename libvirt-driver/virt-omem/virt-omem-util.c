@@ -214,9 +214,10 @@ int virt_omem_affect_flags(const VirtOmemAffect *affect, unsigned int *ret_flags
 
 int virt_omem_option_size(const char *option, const char *text, unsigned long long *ret_bytes)
 {
-	char error[256];
+	char error[OMEM_SIZE_ERROR_MAX];
 
-	if (virt_omem_parse_size(text, ret_bytes, error, sizeof(error)) < 0) {
+	/* No unit means KiB, as in virsh setmem. */
+	if (omem_size_parse(text, 0, ret_bytes, error, sizeof(error)) < 0) {
 		if (strcmp(option, "SIZE") == 0)
 			virt_omem_fail(VIRT_OMEM_EXIT_USAGE, "%s", error);
 		else
@@ -370,9 +371,9 @@ char *virt_omem_read_input(const char *path, int *ret_exit)
 const char *virt_omem_size(unsigned long long bytes)
 {
 	/* Eight buffers: enough for every size in one message. */
-	static char ring[8][VIRT_OMEM_SIZE_STRING];
+	static char ring[8][OMEM_SIZE_STRING];
 	static unsigned int next;
 	char *buffer = ring[next++ % G_N_ELEMENTS(ring)];
 
-	return virt_omem_format_size(bytes, buffer, VIRT_OMEM_SIZE_STRING);
+	return omem_size_format(bytes, buffer, OMEM_SIZE_STRING);
 }
