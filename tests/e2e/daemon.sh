@@ -139,7 +139,7 @@ more=omemtest-daemon-none-$$-more
 block=omemtest-daemon-none-$$-block
 status=0
 omem_domain "$big" "$uuid_big" 3G | hook "$big" prepare begin - || status=$?
-hook_result 1 "refused: .*needs 3.12 GiB.*free of the 2.00 GiB budget" \
+hook_result 1 "refused: .*needs 3200 MiB.*free of the 2048 MiB budget" \
     "a domain whose min (3 GiB) does not fit is refused with the numbers"
 status=0
 omem_domain "$fit" "$uuid_fit" 1G | hook "$fit" prepare begin - || status=$?
@@ -148,16 +148,16 @@ reserved=$(omem_host_status reserved_bytes)
 check "its min + overhead is reserved ($((reserved / MIB)) MiB)" test "$reserved" = $((1152 * MIB))
 status=0
 omem_domain "$more" "$uuid_more" 1G | hook "$more" prepare begin - || status=$?
-hook_result 1 "1.12 GiB reserved for starting ones" \
+hook_result 1 "1152 MiB reserved for starting ones" \
     "a second one no longer fits beside the reservation: refused"
 # min rounds up to the device's block: 640 MiB over a 512 MiB boot is one
-# 512 MiB block, so 1.12 GiB with the overhead, which the 896 MiB left
+# 512 MiB block, so 1152 MiB with the overhead, which the 896 MiB left
 # cannot hold (with 2 MiB blocks, 768 MiB would fit).
 status=0
 omem_domain "$block" "$uuid_block" 640M | sed 's|<block unit="KiB">2048</block>|<block unit="KiB">524288</block>|' |
     hook "$block" prepare begin - || status=$?
-hook_result 1 "needs 1.12 GiB (min 640 MiB" \
-    "min rounds up to the device's 512 MiB block: needs 1.12 GiB, refused"
+hook_result 1 "needs 1152 MiB (min 640 MiB" \
+    "min rounds up to the device's 512 MiB block: needs 1152 MiB, refused"
 status=0
 printf '<domain type="qemu"><name>plain</name><memory unit="MiB">512</memory></domain>' |
     hook plain prepare begin - || status=$?
