@@ -161,7 +161,7 @@ int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint
 			.deny_reason = OMEM_RPC_DENY_FROZEN,
 			.retry_after_ms = policy->retry_frozen_ms,
 			.requested_bytes = vm->requested,
-			.limited_by = arbiter_vm_frozen(arbiter, vm) ? "frozen" : "drain",
+			.limited_by = arbiter_vm_frozen(arbiter, vm) ? POLICY_LIMIT_FROZEN : POLICY_LIMIT_DRAIN,
 		};
 		arbiter_wait_stop(arbiter, vm);
 		arbiter_count(arbiter, ret_result);
@@ -185,8 +185,8 @@ int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint
 	r = policy_decide_demand(policy, &pvm, left, demand_bytes, urgency, &result);
 	if (r < 0)
 		return r;
-	if (result.limited_by && !strcmp(result.limited_by, "budget") && arbiter->host_short)
-		result.limited_by = "host";
+	if (result.limited_by == POLICY_LIMIT_BUDGET && arbiter->host_short)
+		result.limited_by = POLICY_LIMIT_HOST;
 
 	if (result.action == POLICY_ACTION_DEFER && result.deny_reason != OMEM_RPC_DENY_BUDGET) {
 		/* BUSY: the plug in flight answers it, the record stands;

@@ -58,7 +58,7 @@ uint64_t policy_charge(const PolicyVm *vm)
 }
 
 static void policy_defer(PolicyDemandResult *result, const PolicyVm *vm, uint32_t reason,
-			 uint32_t retry_after_ms, const char *limited_by)
+			 uint32_t retry_after_ms, PolicyLimit limited_by)
 {
 	*result = (PolicyDemandResult){
 		.action = POLICY_ACTION_DEFER,
@@ -81,7 +81,7 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	step = config->grant_step_bytes > block ? policy_round_up(config->grant_step_bytes, block) : block;
 
 	if (vm->frozen) {
-		policy_defer(ret_result, vm, OMEM_RPC_DENY_FROZEN, config->retry_frozen_ms, "frozen");
+		policy_defer(ret_result, vm, OMEM_RPC_DENY_FROZEN, config->retry_frozen_ms, POLICY_LIMIT_FROZEN);
 		return 0;
 	}
 
@@ -92,7 +92,7 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	in_flight = vm->requested_bytes > vm->plugged_bytes ? vm->requested_bytes - vm->plugged_bytes : 0;
 	if (urgency < OMEM_RPC_URGENCY_CRITICAL && in_flight > 0) {
 		if (in_flight >= want) {
-			policy_defer(ret_result, vm, OMEM_RPC_DENY_BUSY, config->retry_busy_ms, "in-flight");
+			policy_defer(ret_result, vm, OMEM_RPC_DENY_BUSY, config->retry_busy_ms, POLICY_LIMIT_IN_FLIGHT);
 			return 0;
 		}
 		want -= in_flight;
@@ -101,7 +101,7 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	ceiling = policy_requested_ceiling(vm);
 	cap_room = ceiling > vm->requested_bytes ? ceiling - vm->requested_bytes : 0;
 	if (cap_room == 0) {
-		policy_defer(ret_result, vm, OMEM_RPC_DENY_CAP, config->retry_cap_ms, "cap");
+		policy_defer(ret_result, vm, OMEM_RPC_DENY_CAP, config->retry_cap_ms, POLICY_LIMIT_CAP);
 		return 0;
 	}
 
@@ -112,7 +112,7 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	budget_room = budget_room > vm->requested_bytes ? budget_room - vm->requested_bytes : 0;
 	budget_room = policy_round_down(budget_room, block);
 	if (budget_room == 0) {
-		policy_defer(ret_result, vm, OMEM_RPC_DENY_BUDGET, config->retry_budget_ms, "budget");
+		policy_defer(ret_result, vm, OMEM_RPC_DENY_BUDGET, config->retry_budget_ms, POLICY_LIMIT_BUDGET);
 		return 0;
 	}
 
@@ -124,15 +124,15 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	result = (PolicyDemandResult){ .action = POLICY_ACTION_GRANT };
 	if (rise > cap_room) {
 		rise = cap_room;
-		result.limited_by = "cap";
+		result.limited_by = POLICY_LIMIT_CAP;
 	}
 	if (rise > budget_room) {
 		rise = budget_room;
-		result.limited_by = "budget";
+		result.limited_by = POLICY_LIMIT_BUDGET;
 	}
 	if (rise < want) {
 		if (rise < config->grant_minimum_bytes) {
-			int by_cap = result.limited_by && result.limited_by[0] == 'c';
+			bool by_cap = result.limited_by == POLICY_LIMIT_CAP;
 
 			policy_defer(ret_result, vm, by_cap ? OMEM_RPC_DENY_CAP : OMEM_RPC_DENY_BUDGET,
 				     by_cap ? config->retry_cap_ms : config->retry_budget_ms,
@@ -143,7 +143,7 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	} else {
 		/* Rounding up to a step is not the guest's fault: the cut
 		 * only counts when it ate into the demand itself. */
-		result.limited_by = NULL;
+		result.limited_by = POLICY_LIMIT_NONE;
 	}
 	result.requested_bytes = vm->requested_bytes + rise;
 	/* GRANT.bytes never exceeds the demand rounded to blocks (rpc.h);
@@ -352,6 +352,24 @@ bool policy_unplug_due(PolicyUnplug *unplug, const PolicyConfig *config, int64_t
 		delay = config->unplug_retry_max_ms;
 	unplug->next_retry_ms = now_ms + (int64_t)delay;
 	return true;
+}
+
+static const char *const policy_limit_names[] = {
+	[POLICY_LIMIT_NONE]      = NULL,
+	[POLICY_LIMIT_CAP]       = "cap",
+	[POLICY_LIMIT_BUDGET]    = "budget",
+	[POLICY_LIMIT_HOST]      = "host",
+	[POLICY_LIMIT_FROZEN]    = "frozen",
+	[POLICY_LIMIT_DRAIN]     = "drain",
+	[POLICY_LIMIT_IN_FLIGHT] = "in-flight",
+	[POLICY_LIMIT_TRUST]     = "trust",
+	[POLICY_LIMIT_LIBVIRT]   = "libvirt",
+};
+
+const char *policy_limit_name(PolicyLimit limit)
+{
+	return (size_t)limit < sizeof(policy_limit_names) / sizeof(policy_limit_names[0]) ?
+	       policy_limit_names[limit] : NULL;
 }
 
 const char *policy_action_name(PolicyAction action)

@@ -58,6 +58,23 @@ typedef enum {
 	POLICY_ACTION_HOLD,          /* no change needed */
 } PolicyAction;
 
+/* What cut a partial grant or caused a DEFER, for log lines, status and
+ * metrics (policy_limit_name). */
+typedef enum {
+	POLICY_LIMIT_NONE,      /* nothing: the whole demand was granted */
+	POLICY_LIMIT_CAP,       /* the contract's cap (or max) */
+	POLICY_LIMIT_BUDGET,    /* the host budget's pool */
+	POLICY_LIMIT_HOST,      /* the host itself is short (MemAvailable, PSI) */
+	POLICY_LIMIT_FROZEN,    /* the operator froze the VM's size */
+	POLICY_LIMIT_DRAIN,     /* the VM drains to its min for maintenance */
+	POLICY_LIMIT_IN_FLIGHT, /* a plug in flight already answers the demand */
+	POLICY_LIMIT_TRUST,     /* the guest's trust is lowered: its rate is spent */
+	POLICY_LIMIT_LIBVIRT,   /* libvirt refused the resize */
+} PolicyLimit;
+
+/* "cap", "budget", ... ; NULL for POLICY_LIMIT_NONE. */
+const char *policy_limit_name(PolicyLimit limit);
+
 /* The answer to one DEMAND. */
 typedef struct {
 	PolicyAction action;        /* GRANT, PARTIAL_GRANT or DEFER */
@@ -65,7 +82,7 @@ typedef struct {
 	uint32_t retry_after_ms;    /* when DEFER */
 	uint64_t grant_bytes;       /* GRANT.bytes: the rise, never above the demand rounded to blocks */
 	uint64_t requested_bytes;   /* the devices' new requested size */
-	const char *limited_by;     /* "cap", "budget" or NULL: what cut a partial grant or caused a DEFER */
+	PolicyLimit limited_by;     /* what cut a partial grant or caused a DEFER */
 } PolicyDemandResult;
 
 /* The answer to a SURPLUS or a contract change. */

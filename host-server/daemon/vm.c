@@ -16,25 +16,6 @@
 #include "daemon/manager-private.h"
 #include "daemon/omemd-log.h"
 
-static const char *const urgency_names[] = { "?", "LOW", "NORMAL", "HIGH", "CRITICAL" };
-
-static const char *manager_urgency_name(uint32_t urgency)
-{
-	return urgency < G_N_ELEMENTS(urgency_names) ? urgency_names[urgency] : "?";
-}
-
-static const char *manager_deny_name(uint32_t reason)
-{
-	switch (reason) {
-	case OMEM_RPC_DENY_BUDGET: return "BUDGET";
-	case OMEM_RPC_DENY_CAP: return "CAP";
-	case OMEM_RPC_DENY_RATE: return "RATE";
-	case OMEM_RPC_DENY_FROZEN: return "FROZEN";
-	case OMEM_RPC_DENY_BUSY: return "BUSY";
-	}
-	return "?";
-}
-
 typedef struct {
 	Transport *transport;
 	uint32_t epoch, reply_to;
@@ -173,7 +154,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 					       .deny_reason = OMEM_RPC_DENY_BUDGET,
 					       .retry_after_ms = manager->trust_config.distrusted_interval_ms,
 					       .requested_bytes = vm->policy.requested_bytes,
-					       .limited_by = "trust" };
+					       .limited_by = POLICY_LIMIT_TRUST };
 	} else if (arbiter_demand(manager->arbiter, vm->id, MIN(demand->bytes, allowance),
 				  demand->urgency, manager_now_ms(), &result, &ops) < 0) {
 		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
@@ -187,7 +168,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 					       .deny_reason = OMEM_RPC_DENY_BUSY,
 					       .retry_after_ms = config.retry_busy_ms,
 					       .requested_bytes = vm->policy.requested_bytes,
-					       .limited_by = "libvirt" };
+					       .limited_by = POLICY_LIMIT_LIBVIRT };
 		/* The arbiter booked the grant: give it back. */
 		vm_sync_arbiter(vm);
 	}
@@ -195,30 +176,31 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 		reply.type = OMEM_RPC_DENY;
 		reply.u.deny.reason = result.deny_reason;
 		reply.u.deny.retry_after_ms = result.retry_after_ms;
-		answer = g_strdup_printf("DENY %s, retry after %u ms", manager_deny_name(result.deny_reason),
+		answer = g_strdup_printf("DENY %s, retry after %u ms", rpc_codec_deny_name(result.deny_reason),
 					 result.retry_after_ms);
 	} else {
 		g_autofree char *granted = manager_size(result.grant_bytes);
+		const char *limit = policy_limit_name(result.limited_by);
 
 		reply.type = OMEM_RPC_GRANT;
 		reply.u.grant.bytes = result.grant_bytes;
 		reply.u.grant.target_bytes = vm->policy.boot_bytes + result.requested_bytes;
-		answer = g_strdup_printf("%s %s%s%s", result.action == POLICY_ACTION_GRANT ? "GRANT" : "PARTIAL GRANT",
-					 granted, result.limited_by ? " (limited by " : "",
-					 result.limited_by ? result.limited_by : "");
-		if (result.limited_by) {
-			char *with_paren = g_strconcat(answer, ")", NULL);
+		if (limit)
+			answer = g_strdup_printf("%s %s (limited by %s)",
+						 result.action == POLICY_ACTION_GRANT ? "GRANT" : "PARTIAL GRANT",
+						 granted, limit);
+		else
+			answer = g_strdup_printf("%s %s",
+						 result.action == POLICY_ACTION_GRANT ? "GRANT" : "PARTIAL GRANT",
+						 granted);
 
-			g_free(answer);
-			answer = with_paren;
-		}
 	}
 	requested = manager_size(result.requested_bytes);
 	left = manager_size(manager_budget_left(manager));
 	omemd_log(OMEMD_LOG_INFO, "vm %s: DEMAND %s (%s) -> %s, requested %s, budget left %s%s", vm->name,
-		  asked, manager_urgency_name(demand->urgency), answer, requested, left,
+		  asked, rpc_codec_urgency_name(demand->urgency), answer, requested, left,
 		  manager->dry_run ? " [dry run]" : "");
-	reason = g_strdup_printf("DEMAND %s (%s) -> %s", asked, manager_urgency_name(demand->urgency),
+	reason = g_strdup_printf("DEMAND %s (%s) -> %s", asked, rpc_codec_urgency_name(demand->urgency),
 				 answer);
 	status_vm_add_decision(&vm->status, manager_unix_ms(), policy_action_name(result.action),
 			       result.requested_bytes, reason);

@@ -89,6 +89,36 @@ const char *rpc_codec_type_name(uint16_t type)
 	return rpc_codec_types[type].name;
 }
 
+/* The guest's urgencies and omem's DENY reasons, as rpc.h spells them. */
+static const char *const rpc_codec_urgency_names[OMEM_RPC_URGENCY_CRITICAL + 1] = {
+	[OMEM_RPC_URGENCY_LOW]      = "LOW",
+	[OMEM_RPC_URGENCY_NORMAL]   = "NORMAL",
+	[OMEM_RPC_URGENCY_HIGH]     = "HIGH",
+	[OMEM_RPC_URGENCY_CRITICAL] = "CRITICAL",
+};
+
+static const char *const rpc_codec_deny_names[OMEM_RPC_DENY_BUSY + 1] = {
+	[OMEM_RPC_DENY_BUDGET] = "BUDGET",
+	[OMEM_RPC_DENY_CAP]    = "CAP",
+	[OMEM_RPC_DENY_RATE]   = "RATE",
+	[OMEM_RPC_DENY_FROZEN] = "FROZEN",
+	[OMEM_RPC_DENY_BUSY]   = "BUSY",
+};
+
+const char *rpc_codec_urgency_name(uint32_t urgency)
+{
+	if (urgency >= sizeof(rpc_codec_urgency_names) / sizeof(rpc_codec_urgency_names[0]) || !rpc_codec_urgency_names[urgency])
+		return "?";
+	return rpc_codec_urgency_names[urgency];
+}
+
+const char *rpc_codec_deny_name(uint32_t reason)
+{
+	if (reason >= sizeof(rpc_codec_deny_names) / sizeof(rpc_codec_deny_names[0]) || !rpc_codec_deny_names[reason])
+		return "?";
+	return rpc_codec_deny_names[reason];
+}
+
 uint32_t rpc_codec_payload_size(uint16_t type, uint32_t stats_count)
 {
 	if (type == OMEM_RPC_STATS)

@@ -173,6 +173,12 @@ const char *rpc_codec_error_name(enum omem_rpc_error_code code);
 /* "HELLO", "DEMAND", ... for log lines; "unknown" otherwise. */
 const char *rpc_codec_type_name(uint16_t type);
 
+/* "LOW" ... "CRITICAL" (OMEM_RPC_URGENCY_*) for log lines; "?" otherwise. */
+const char *rpc_codec_urgency_name(uint32_t urgency);
+
+/* "BUDGET", "CAP", ... (OMEM_RPC_DENY_*) for log lines; "?" otherwise. */
+const char *rpc_codec_deny_name(uint32_t reason);
+
 /* Bytes of the payload a type carries (STATS: for `stats_count` pairs), or
  * 0 for an unknown type or count; for callers and tests that build or
  * patch slots by hand. */

@@ -106,7 +106,7 @@ static void test_grants(void)
 	arbiter_demand(arb, 1, 4 * GIB, OMEM_RPC_URGENCY_NORMAL, 10, &r, &ops);
 	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "past the budget: partial grant");
 	tap_eq(r.requested_bytes, 3 * GIB, "... up to the budget (4 GiB - 1 GiB boot)");
-	tap_ok(r.limited_by && !strcmp(r.limited_by, "budget"), "... limited by the budget");
+	tap_ok(r.limited_by == POLICY_LIMIT_BUDGET, "... limited by the budget");
 	settle(arb, 1, 10);
 	arbiter_demand(arb, 1, 100 * MIB, OMEM_RPC_URGENCY_HIGH, 20, &r, &ops);
 	tap_eq(r.action, POLICY_ACTION_DEFER, "budget spent: defer");
@@ -374,9 +374,9 @@ static void test_host_pressure(void)
 	tap_ok(stats.host_short, "MemAvailable under host_low: the host is short");
 	tap_eq(stats.pool_bytes, 0, "... and the pool is empty although the budget is not");
 	arbiter_demand(arb, 1, 128 * MIB, OMEM_RPC_URGENCY_CRITICAL, 0, &r, &ops);
-	if (!tap_ok(r.action == POLICY_ACTION_DEFER && r.limited_by && !strcmp(r.limited_by, "host"),
+	if (!tap_ok(r.action == POLICY_ACTION_DEFER && r.limited_by == POLICY_LIMIT_HOST,
 	       "a VM above its share gets nothing under pressure, CRITICAL or not"))
-		tap_diag("action %d reason %u limited_by %s", r.action, r.deny_reason, r.limited_by);
+		tap_diag("action %d reason %u limited_by %d", r.action, r.deny_reason, r.limited_by);
 	arbiter_tick(arb, 1000, &ops);
 	tap_ok(ops.count == 2 && ops.op[0].kind == ARBITER_OP_RECLAIM && ops.op[0].vm_id == 1 &&
 	       ops.op[0].bytes == 256 * MIB, "tick: reclaim from the VM above its share, what the host lacks");

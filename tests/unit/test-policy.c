@@ -98,7 +98,7 @@ static void test_demand(void)
 	policy_decide_demand(&config, &vm, 8 * GIB, 512 * MIB, OMEM_RPC_URGENCY_HIGH, &r);
 	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "demand past the cap: partial grant");
 	tap_eq(r.requested_bytes, 512 * MIB, "... up to cap - boot exactly");
-	tap_ok(r.limited_by && !strcmp(r.limited_by, "cap"), "... limited by the cap");
+	tap_ok(r.limited_by == POLICY_LIMIT_CAP, "... limited by the cap");
 	vm.requested_bytes = vm.plugged_bytes = 512 * MIB;
 	policy_decide_demand(&config, &vm, 8 * GIB, 64 * MIB, OMEM_RPC_URGENCY_CRITICAL, &r);
 	tap_eq(r.action, POLICY_ACTION_DEFER, "at the cap: defer");
@@ -118,7 +118,7 @@ static void test_demand(void)
 	policy_decide_demand(&config, &vm, 100 * MIB, 512 * MIB, OMEM_RPC_URGENCY_NORMAL, &r);
 	tap_eq(r.action, POLICY_ACTION_PARTIAL_GRANT, "demand past the budget: partial grant");
 	tap_eq(r.requested_bytes, 100 * MIB, "... what the budget has left, in blocks");
-	tap_ok(r.limited_by && !strcmp(r.limited_by, "budget"), "... limited by the budget");
+	tap_ok(r.limited_by == POLICY_LIMIT_BUDGET, "... limited by the budget");
 	policy_decide_demand(&config, &vm, 1 * MIB, 512 * MIB, OMEM_RPC_URGENCY_NORMAL, &r);
 	tap_eq(r.deny_reason, OMEM_RPC_DENY_BUDGET, "less than a block of budget: DENY BUDGET");
 	tap_eq(r.retry_after_ms, 1000, "... with the budget retry");
