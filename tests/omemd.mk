@@ -50,3 +50,8 @@ if GUEST_TESTS
 TESTS += e2e/daemon.sh
 endif
 EXTRA_DIST += e2e/daemon.sh
+
+# The four places that name omemd.conf's keys (the reader's table, the
+# example file, omemd(8), docs/omemd.md) agree on the keys and defaults.
+TESTS += docs/config-keys.sh
+EXTRA_DIST += docs/config-keys.sh
