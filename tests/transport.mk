@@ -1,6 +1,11 @@
 # The transport: host-server/rpc/ivshmem-server.c, one VM's ivshmem server,
-# tested against a fake QEMU client on a unix socket.
+# tested against a fake QEMU client on a unix socket, and the unix socket
+# listener it shares with omemd's status and admission sockets.
 check_PROGRAMS += unit/test-ivshmem-server
 TESTS += unit/test-ivshmem-server
 unit_test_ivshmem_server_SOURCES = unit/test-ivshmem-server.c
 unit_test_ivshmem_server_LDADD = $(LIBOMEM_RPC)
+check_PROGRAMS += unit/test-unix-listener
+TESTS += unit/test-unix-listener
+unit_test_unix_listener_SOURCES = unit/test-unix-listener.c
+unit_test_unix_listener_LDADD = $(LIBOMEM_RPC)

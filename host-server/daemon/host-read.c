@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/host-read.h"
+#include "omem/autofd.h"
 
 /* Read a whole (proc) file into a new buffer of at most HOST_INFO_TEXT_MAX
  * bytes: 0, or -errno (-EFBIG when longer).  g_file_get_contents() is
@@ -17,10 +18,9 @@
 static int host_read_file(const char *path, char **ret_text, gsize *ret_len)
 {
 	g_autofree char *text = g_malloc(HOST_INFO_TEXT_MAX + 1);
+	omem_autofd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	gsize len = 0;
-	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -28,21 +28,14 @@ static int host_read_file(const char *path, char **ret_text, gsize *ret_len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
 			break;
 		len += (gsize)n;
-		if (len > HOST_INFO_TEXT_MAX) {
-			r = -EFBIG;
-			break;
-		}
+		if (len > HOST_INFO_TEXT_MAX)
+			return -EFBIG;
 	}
-	close(fd);
-	if (r < 0)
-		return r;
 	*ret_text = g_steal_pointer(&text);
 	*ret_len = len;
 	return 0;

@@ -14,26 +14,28 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <glib/gstdio.h>
 
 #include "daemon/manager-private.h"
 #include "daemon/omemd-log.h"
+#include "rpc/unix-listener.h"
 
 /* Clients served at once; more are closed at once (their hook then
  * admits or refuses as its --fail-closed says).  libvirt runs one hook
  * per domain start, and a host starts far fewer VMs than this at once. */
 #define MANAGER_ADMISSION_MAX_CLIENTS 16
 
+/* Connections the kernel queues until omemd accepts them: GIO's default,
+ * which the socket had before it was opened by unix_listener_open(). */
+#define MANAGER_ADMISSION_BACKLOG 10
+
 /* One exchange with one client. */
 typedef struct {
 	Manager *manager;                /* NULL once the socket stopped */
+	UnixListenerClient *slot;        /* its place among the clients served */
 	GSocketConnection *connection;
-	GCancellable *cancel;            /* cancels the one read or write in flight */
-	guint timeout;                   /* cuts the client off at ADMISSION_TIMEOUT_MS */
+	GCancellable *cancel;            /* the slot's: cancels the one read or write in
+					  * flight at ADMISSION_TIMEOUT_MS or at stop */
 	gsize received;
 	char line[ADMISSION_LINE_MAX];   /* the request as read so far */
 	char *reply;                     /* being written */
@@ -43,25 +45,11 @@ static void admission_client_free(AdmissionClient *client)
 {
 	if (client->manager)
 		g_ptr_array_remove_fast(client->manager->admission_clients, client);
-	if (client->timeout)
-		g_source_remove(client->timeout);
 	g_io_stream_close(G_IO_STREAM(client->connection), NULL, NULL);
 	g_object_unref(client->connection);
-	g_object_unref(client->cancel);
 	g_free(client->reply);
+	unix_listener_client_done(client->slot);
 	g_free(client);
-}
-
-static gboolean manager_admission_on_timeout(gpointer data)
-{
-	AdmissionClient *client = data;
-
-	client->timeout = 0;
-	omemd_log(OMEMD_LOG_WARNING, "admission: a client did not finish its exchange within %d ms; cut off",
-		  ADMISSION_TIMEOUT_MS);
-	/* The read or write in flight ends with CANCELLED and frees it. */
-	g_cancellable_cancel(client->cancel);
-	return G_SOURCE_REMOVE;
 }
 
 static void manager_admission_written(GObject *source, GAsyncResult *result, gpointer data)
@@ -84,6 +72,11 @@ static void manager_admission_answer(AdmissionClient *client, gsize length)
 	gsize reply_length = 0;
 	bool admit;
 
+	if (!client->manager) {
+		/* The socket stopped as the request came in: nobody to ask. */
+		admission_client_free(client);
+		return;
+	}
 	if (length != client->received) {
 		omemd_log(OMEMD_LOG_WARNING, "admission: a client sent bytes after its request line; cut off");
 		admission_client_free(client);
@@ -152,87 +145,75 @@ static void manager_admission_read_more(AdmissionClient *client)
 				  G_PRIORITY_DEFAULT, client->cancel, manager_admission_on_read, client);
 }
 
-static gboolean manager_admission_on_incoming(GSocketService *service, GSocketConnection *connection,
-					      GObject *source, gpointer data)
+static void manager_admission_on_incoming(UnixListenerClient *slot, GSocketConnection *connection,
+					  GCancellable *cancel, gpointer data)
 {
 	Manager *manager = data;
-	AdmissionClient *client;
+	AdmissionClient *client = g_new0(AdmissionClient, 1);
 
-	if (manager->admission_clients->len >= MANAGER_ADMISSION_MAX_CLIENTS) {
-		omemd_log(OMEMD_LOG_WARNING, "admission: %u clients already being served; connection closed",
-			  manager->admission_clients->len);
-		return FALSE; /* GSocketService closes it */
-	}
-	client = g_new0(AdmissionClient, 1);
 	client->manager = manager;
+	client->slot = slot;
 	client->connection = g_object_ref(connection);
-	client->cancel = g_cancellable_new();
-	client->timeout = g_timeout_add(ADMISSION_TIMEOUT_MS, manager_admission_on_timeout, client);
+	client->cancel = cancel;
 	g_ptr_array_add(manager->admission_clients, client);
 	manager_admission_read_more(client);
-	return TRUE;
+}
+
+/* Too many clients, or one that did not finish its exchange in time. */
+static void manager_admission_on_dropped(const GError *reason, gpointer data)
+{
+	omemd_log(OMEMD_LOG_WARNING, "admission: %s", reason->message);
 }
 
 bool manager_admission_start(Manager *manager, GError **error)
 {
-	g_autoptr(GSocketAddress) address = NULL;
-	struct stat st;
+	UnixListenerServiceConfig config = {
+		/* Root only: the hook runs as root, and nobody else has a VM
+		 * start to ask about.  omemd runs as root, so the socket is
+		 * root's. */
+		.socket = {
+			.mode = 0600,
+			.owner = (uid_t)-1,
+			.group = (gid_t)-1,
+			.backlog = MANAGER_ADMISSION_BACKLOG,
+		},
+		.max_clients = MANAGER_ADMISSION_MAX_CLIENTS,
+		.client_timeout_ms = ADMISSION_TIMEOUT_MS,
+		.incoming = manager_admission_on_incoming,
+		.dropped = manager_admission_on_dropped,
+		.user_data = manager,
+	};
+	UnixListenerService *service;
 
 	manager->admission_path = g_build_filename(manager->config.run_dir, ADMISSION_SOCKET_NAME, NULL);
-	/* A stale socket from a killed omemd; anything else is an error. */
-	if (lstat(manager->admission_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-				    "%s exists and is not a socket; remove it or choose another --run-dir",
-				    manager->admission_path);
-			goto out_fail;
-		}
-		g_unlink(manager->admission_path);
-	}
 	manager->admission_clients = g_ptr_array_new();
-	manager->admission_service = g_socket_service_new();
-	address = g_unix_socket_address_new(manager->admission_path);
-	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(manager->admission_service), address,
-					   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL,
-					   error)) {
-		g_prefix_error(error, "cannot listen on %s: ", manager->admission_path);
-		goto out_fail;
+	config.socket.path = manager->admission_path;
+	service = unix_listener_service_new(&config, error);
+	if (!service) {
+		g_prefix_error(error, "admission socket: ");
+		manager_admission_stop(manager);
+		return false;
 	}
-	/* Root only: the hook runs as root, and nobody else has a VM start
-	 * to ask about.  omemd runs as root, so the socket is root's. */
-	if (chmod(manager->admission_path, 0600) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-			    "cannot set the mode of %s: %s", manager->admission_path, g_strerror(errno));
-		goto out_fail;
-	}
-	g_signal_connect(manager->admission_service, "incoming",
-			 G_CALLBACK(manager_admission_on_incoming), manager);
-	g_socket_service_start(manager->admission_service);
+	manager->admission_service = G_SOCKET_SERVICE(service);
 	return true;
-
-out_fail:
-	manager_admission_stop(manager);
-	return false;
 }
 
 void manager_admission_stop(Manager *manager)
 {
-	if (manager->admission_service) {
-		g_socket_service_stop(manager->admission_service);
-		g_socket_listener_close(G_SOCKET_LISTENER(manager->admission_service));
-		g_clear_object(&manager->admission_service);
-		g_unlink(manager->admission_path);
-	}
-	/* Clients in flight end on their own when their I/O reports the
-	 * cancel; they no longer touch the manager, which may be gone. */
+	/* Clients in flight no longer touch the manager, which may be gone;
+	 * stopping the service cancels their I/O, and each then ends on its
+	 * own. */
 	if (manager->admission_clients) {
 		for (guint i = 0; i < manager->admission_clients->len; i++) {
 			AdmissionClient *client = g_ptr_array_index(manager->admission_clients, i);
 
 			client->manager = NULL;
-			g_cancellable_cancel(client->cancel);
 		}
 		g_clear_pointer(&manager->admission_clients, g_ptr_array_unref);
+	}
+	if (manager->admission_service) {
+		unix_listener_service_stop(UNIX_LISTENER_SERVICE(manager->admission_service));
+		g_clear_object(&manager->admission_service);
 	}
 	g_clear_pointer(&manager->admission_path, g_free);
 }

@@ -8,15 +8,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <grp.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
 
 #include "daemon/manager-private.h"
 #include "daemon/omemd-log.h"
+#include "rpc/unix-listener.h"
 
 /* virt-omem waits 2 s for the whole document; a client slower than this
  * is not a status reader, and its connection costs omemd a socket. */
@@ -26,38 +23,25 @@
  * opens many and never reads cannot pin omemd's memory. */
 #define MANAGER_STATUS_MAX_CLIENTS 64
 
+/* Connections the kernel queues until omemd accepts them: GIO's default,
+ * which the socket had before it was opened by unix_listener_open(). */
+#define MANAGER_STATUS_BACKLOG 10
+
 /* One client being written to. */
 typedef struct {
-	Manager *manager;
+	UnixListenerClient *slot;       /* its place among the clients served */
 	GSocketConnection *connection;
-	GCancellable *cancel;
+	GCancellable *cancel;           /* the slot's: cut off at its time */
 	char *document;
-	guint timeout;
 } StatusClient;
-
-static unsigned manager_status_clients;
 
 static void status_client_free(StatusClient *client)
 {
-	if (client->timeout)
-		g_source_remove(client->timeout);
 	g_io_stream_close(G_IO_STREAM(client->connection), NULL, NULL);
 	g_object_unref(client->connection);
-	g_object_unref(client->cancel);
 	g_free(client->document);
+	unix_listener_client_done(client->slot);
 	g_free(client);
-	manager_status_clients--;
-}
-
-static gboolean manager_status_on_timeout(gpointer data)
-{
-	StatusClient *client = data;
-
-	client->timeout = 0;
-	omemd_log(OMEMD_LOG_DEBUG, "status: a client did not read its document within %d s; cut off",
-		  MANAGER_STATUS_TIMEOUT_S);
-	g_cancellable_cancel(client->cancel);
-	return G_SOURCE_REMOVE;
 }
 
 static void manager_status_written(GObject *source, GAsyncResult *result, gpointer data)
@@ -125,76 +109,62 @@ static char *manager_status_document(Manager *manager, gsize *ret_length)
 	return status_json_format(&host, (const StatusVm *const *)vms->pdata, vms->len, ret_length);
 }
 
-static gboolean manager_status_on_incoming(GSocketService *service, GSocketConnection *connection,
-					   GObject *source, gpointer data)
+static void manager_status_on_incoming(UnixListenerClient *slot, GSocketConnection *connection,
+				       GCancellable *cancel, gpointer data)
 {
 	Manager *manager = data;
-	StatusClient *client;
+	StatusClient *client = g_new0(StatusClient, 1);
 	gsize length = 0;
 
-	if (manager_status_clients >= MANAGER_STATUS_MAX_CLIENTS) {
-		omemd_log(OMEMD_LOG_DEBUG, "status: %u clients already being served; connection closed",
-			  manager_status_clients);
-		return FALSE; /* GSocketService closes it */
-	}
-	manager_status_clients++;
-	client = g_new0(StatusClient, 1);
-	client->manager = manager;
+	client->slot = slot;
 	client->connection = g_object_ref(connection);
-	client->cancel = g_cancellable_new();
+	client->cancel = cancel;
 	client->document = manager_status_document(manager, &length);
-	client->timeout = g_timeout_add_seconds(MANAGER_STATUS_TIMEOUT_S, manager_status_on_timeout, client);
 	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
 					client->document, length, G_PRIORITY_DEFAULT, client->cancel,
 					manager_status_written, client);
-	return TRUE;
+}
+
+/* Too many clients, or one that did not read its document in time. */
+static void manager_status_on_dropped(const GError *reason, gpointer data)
+{
+	omemd_log(OMEMD_LOG_DEBUG, "status: %s", reason->message);
 }
 
 bool manager_status_start(Manager *manager, GError **error)
 {
-	g_autoptr(GSocketAddress) address = NULL;
 	struct group *group = getgrnam(manager->config.status_group);
-	struct stat st;
-
-	/* A stale socket from a killed omemd; anything else is an error. */
-	if (lstat(manager->status_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-				    "%s exists and is not a socket; remove it or choose another --run-dir",
-				    manager->status_path);
-			return false;
-		}
-		g_unlink(manager->status_path);
-	}
-	manager->status_service = g_socket_service_new();
-	address = g_unix_socket_address_new(manager->status_path);
-	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(manager->status_service), address,
-					   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL,
-					   error)) {
-		g_prefix_error(error, "cannot listen on %s: ", manager->status_path);
-		return false;
-	}
 	/* Readable by the status group if it exists, else by root only. */
-	if (group ? (chown(manager->status_path, 0, group->gr_gid) < 0 ||
-		     chmod(manager->status_path, 0660) < 0) :
-		    chmod(manager->status_path, 0600) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-			    "cannot set the owner or mode of %s: %s", manager->status_path,
-			    g_strerror(errno));
+	UnixListenerServiceConfig config = {
+		.socket = {
+			.path = manager->status_path,
+			.mode = group ? 0660 : 0600,
+			.owner = group ? 0 : (uid_t)-1,
+			.group = group ? group->gr_gid : (gid_t)-1,
+			.backlog = MANAGER_STATUS_BACKLOG,
+		},
+		.max_clients = MANAGER_STATUS_MAX_CLIENTS,
+		.client_timeout_ms = MANAGER_STATUS_TIMEOUT_S * 1000,
+		.incoming = manager_status_on_incoming,
+		.dropped = manager_status_on_dropped,
+		.user_data = manager,
+	};
+	UnixListenerService *service = unix_listener_service_new(&config, error);
+
+	if (!service) {
+		g_prefix_error(error, "status socket: ");
 		return false;
 	}
-	g_signal_connect(manager->status_service, "incoming", G_CALLBACK(manager_status_on_incoming),
-			 manager);
-	g_socket_service_start(manager->status_service);
+	manager->status_service = G_SOCKET_SERVICE(service);
 	return true;
 }
 
+/* Closes the socket, removes its file (if still ours) and cuts off the
+ * clients in flight. */
 void manager_status_stop(Manager *manager)
 {
 	if (!manager->status_service)
 		return;
-	g_socket_service_stop(manager->status_service);
-	g_socket_listener_close(G_SOCKET_LISTENER(manager->status_service));
+	unix_listener_service_stop(UNIX_LISTENER_SERVICE(manager->status_service));
 	g_clear_object(&manager->status_service);
-	g_unlink(manager->status_path);
 }

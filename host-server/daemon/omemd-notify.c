@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "daemon/omemd-notify.h"
+#include "omem/autofd.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -41,8 +42,9 @@ bool omemd_notify(const char *state)
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un address;
 	size_t length = strlen(state);
+	omem_autofd int fd = -1;
 	ssize_t sent;
-	int address_length, fd, saved_errno;
+	int address_length;
 
 	if (!path || !path[0]) {
 		errno = 0;
@@ -67,12 +69,8 @@ bool omemd_notify(const char *state)
 		sent = sendto(fd, state, length, MSG_NOSIGNAL | MSG_DONTWAIT,
 			      (const struct sockaddr *)&address, (socklen_t)address_length);
 	} while (sent < 0 && errno == EINTR);
-	saved_errno = errno;
-	close(fd);
-	if (sent < 0) {
-		errno = saved_errno;
+	if (sent < 0)
 		return false;
-	}
 	if ((size_t)sent != length) {
 		errno = EMSGSIZE; /* a datagram goes out whole or not at all */
 		return false;

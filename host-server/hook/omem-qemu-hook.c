@@ -35,6 +35,7 @@
 
 #include "formats/admission.h"
 #include "omem-virt.h"
+#include "omem/autofd.h"
 
 /* A domain XML is a few KiB, a large one with many devices some hundred;
  * 4 MiB bounds what a broken caller can make us hold. */
@@ -184,7 +185,7 @@ static bool hook_read_domain(const char *xml, gsize length, char *ret_uuid,
 static int hook_connect(const char *path, GError **error)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	int fd, saved;
+	omem_autofd int fd = -1;
 
 	if (strlen(path) >= sizeof(address.sun_path)) {
 		g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO,
@@ -201,10 +202,8 @@ static int hook_connect(const char *path, GError **error)
 	/* A Unix stream connect completes at once or fails; EAGAIN means
 	 * omemd's backlog is full, which is as good as not answering. */
 	if (connect(fd, (struct sockaddr *)&address, sizeof(address)) == 0)
-		return fd;
-	saved = errno;
-	close(fd);
-	g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO, "%s", g_strerror(saved));
+		return g_steal_fd(&fd);
+	g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO, "%s", g_strerror(errno));
 	return -1;
 }
 
@@ -215,24 +214,22 @@ static bool hook_ask(const char *path, const char *request, gsize request_length
 	char reply[ADMISSION_LINE_MAX];
 	gsize sent = 0, received = 0;
 	g_autoptr(GError) parse_error = NULL;
-	bool ok = false;
-	int fd;
+	omem_autofd int fd = hook_connect(path, error);
 
-	fd = hook_connect(path, error);
 	if (fd < 0)
 		return false;
 	while (sent < request_length) {
 		ssize_t n;
 
 		if (!hook_wait(fd, POLLOUT, deadline_us, "room to send the request", error))
-			goto out_close;
+			return false;
 		n = send(fd, request + sent, request_length - sent, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO, "sending: %s",
 				    g_strerror(errno));
-			goto out_close;
+			return false;
 		}
 		sent += (gsize)n;
 	}
@@ -242,34 +239,31 @@ static bool hook_ask(const char *path, const char *request, gsize request_length
 		if (received == sizeof(reply)) {
 			g_set_error(error, HOOK_ERROR, HOOK_ERROR_REPLY,
 				    "a reply longer than %d bytes", ADMISSION_LINE_MAX);
-			goto out_close;
+			return false;
 		}
 		if (!hook_wait(fd, POLLIN, deadline_us, "reply", error))
-			goto out_close;
+			return false;
 		n = recv(fd, reply + received, sizeof(reply) - received, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO, "receiving: %s",
 				    g_strerror(errno));
-			goto out_close;
+			return false;
 		}
 		if (n == 0) {
 			g_set_error(error, HOOK_ERROR, HOOK_ERROR_IO,
 				    "the connection closed without a reply");
-			goto out_close;
+			return false;
 		}
 		received += (gsize)n;
 	}
 	if (!admission_reply_parse(reply, received, ret_reply, &parse_error)) {
 		g_set_error(error, HOOK_ERROR, HOOK_ERROR_REPLY, "an invalid %s",
 			    parse_error->message);
-		goto out_close;
+		return false;
 	}
-	ok = true;
-out_close:
-	close(fd);
-	return ok;
+	return true;
 }
 
 /* omemd could not be asked: admit with a warning, or refuse if the

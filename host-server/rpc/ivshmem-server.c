@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include "rpc/ivshmem-server.h"
+#include "rpc/unix-listener.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,13 +33,12 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib-unix.h>
 
+#include "omem/autofd.h"
 #include "omem/rpc.h"
 
 /* Version of the ivshmem client-server protocol (QEMU >= 2.5). */
@@ -94,8 +94,8 @@ struct _IvshmemServer {
 	int region_fd;        /* sealed memfd behind BAR2 */
 	void *region;         /* its mapping, region_size bytes */
 	int listen_fd;        /* bound and listening unix socket */
-	dev_t socket_dev;     /* identity of the socket file we bound, so */
-	ino_t socket_ino;     /* free() unlinks ours and nobody else's */
+	UnixListenerFile socket_file; /* the file it bound: free() unlinks
+	                               * ours and nobody else's */
 	IvshmemServerDoorbell *doorbells; /* [vectors] */
 
 	/* Context state: touched only on the context's thread. */
@@ -117,14 +117,6 @@ struct _IvshmemServer {
 	unsigned guest_peer_id;
 	int *guest_eventfds; /* [vectors], -1 when no guest */
 };
-
-static void ivshmem_server_close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
 
 static void ivshmem_server_destroy_source(GSource **source)
 {
@@ -159,17 +151,11 @@ static gboolean ivshmem_server_config_valid(const IvshmemServerConfig *config,
                                             GError **error)
 {
 	size_t size = config->region_size;
-	struct sockaddr_un address;
 
+	/* Its length is unix_listener_open()'s to check. */
 	if (!config->socket_path || !config->socket_path[0]) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "ivshmem server: no socket path given; set the path QEMU connects to (libvirt <server path='...'/>)");
-		return FALSE;
-	}
-	if (strlen(config->socket_path) >= sizeof(address.sun_path)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		            "ivshmem socket path %s is longer than the %zu bytes a unix socket address holds; choose a shorter path",
-		            config->socket_path, sizeof(address.sun_path) - 1);
 		return FALSE;
 	}
 	if (size < OMEM_RPC_REGION_MIN_SIZE || size > OMEM_RPC_REGION_MAX_SIZE ||
@@ -253,99 +239,34 @@ static gboolean ivshmem_server_create_doorbells(IvshmemServer *server, GError **
 	return TRUE;
 }
 
-/* Remove what a previous omemd left at the path, but only a socket. */
-static gboolean ivshmem_server_remove_stale_socket(IvshmemServer *server, GError **error)
-{
-	struct stat st;
-	int err;
-
-	if (lstat(server->socket_path, &st) < 0) {
-		if (errno == ENOENT)
-			return TRUE;
-		err = errno;
-		goto fail;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-		            "Refusing to replace %s: it exists and is not a socket; remove it or choose another ivshmem socket path",
-		            server->socket_path);
-		return FALSE;
-	}
-	if (unlink(server->socket_path) == 0 || errno == ENOENT)
-		return TRUE;
-	err = errno;
-
-fail:
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-	            "Cannot remove the stale ivshmem socket %s: %s; check that its folder belongs to omemd",
-	            server->socket_path, g_strerror(err));
-	return FALSE;
-}
-
 /*
- * Bind the socket so that only the allowed uid (and root) can connect: the
- * socket inode is made 0600 before bind(), so the file never exists with a
- * wider mode (Linux creates it with the inode's mode minus the umask; no
- * process-wide umask change, which would race with other threads), then it
- * is given to the allowed uid.  Mode 0600 owned by QEMU's uid admits that
- * uid alone; a root:kvm 0660 socket would admit every member of the group.
+ * The socket file is mode 0600 and given to the allowed uid before the
+ * socket listens (unix_listener_open()): that uid alone (and root) can
+ * connect; a root:kvm 0660 socket would admit every member of the group.
+ * A socket already at the path is replaced without asking who listens on
+ * it: the path is this VM's in omemd's own folder, its last server may be
+ * this omemd's, still being freed on the transport thread (a VM's
+ * transport is released and started again at once after a libvirt
+ * reconnect), and it would take a probe for a client; the file identity
+ * keeps that server from unlinking the new file.
  */
 static gboolean ivshmem_server_listen(IvshmemServer *server, GError **error)
 {
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	struct stat st;
-	int err;
+	UnixListenerConfig config = {
+		.path = server->socket_path,
+		.mode = 0600,
+		.owner = server->allowed_uid,
+		.group = (gid_t)-1,
+		.backlog = IVSHMEM_SERVER_BACKLOG,
+		.replace_listening = true,
+	};
 
-	if (!ivshmem_server_remove_stale_socket(server, error))
+	server->listen_fd = unix_listener_open(&config, &server->socket_file, error);
+	if (server->listen_fd < 0) {
+		g_prefix_error(error, "ivshmem socket: ");
 		return FALSE;
-
-	server->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (server->listen_fd < 0 || fchmod(server->listen_fd, 0600) < 0) {
-		err = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-		            "Cannot create the ivshmem socket for %s: %s; check omemd's file descriptor limit",
-		            server->socket_path, g_strerror(err));
-		return FALSE;
-	}
-	g_strlcpy(address.sun_path, server->socket_path, sizeof(address.sun_path));
-	if (bind(server->listen_fd, (struct sockaddr *)&address, sizeof(address)) < 0) {
-		err = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-		            "Cannot bind the ivshmem socket %s: %s; check that the folder exists and belongs to omemd",
-		            server->socket_path, g_strerror(err));
-		return FALSE;
-	}
-	if (lstat(server->socket_path, &st) < 0) {
-		err = errno;
-		goto fail_bound;
-	}
-	server->socket_dev = st.st_dev;
-	server->socket_ino = st.st_ino;
-	if (fchownat(AT_FDCWD, server->socket_path, server->allowed_uid, (gid_t)-1,
-	             AT_SYMLINK_NOFOLLOW) < 0) {
-		err = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-		            "Cannot give the ivshmem socket %s to uid %u: %s; omemd must run as root to serve QEMU running as another user",
-		            server->socket_path, (unsigned)server->allowed_uid, g_strerror(err));
-		return FALSE;
-	}
-	/* A strict umask may have taken the owner's write bit, without which
-	 * QEMU cannot connect; the file is known to be our socket here. */
-	if ((st.st_mode & 07777) != 0600 && chmod(server->socket_path, 0600) < 0) {
-		err = errno;
-		goto fail_bound;
-	}
-	if (listen(server->listen_fd, IVSHMEM_SERVER_BACKLOG) < 0) {
-		err = errno;
-		goto fail_bound;
 	}
 	return TRUE;
-
-fail_bound:
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-	            "Cannot set up the ivshmem socket %s after binding it: %s; check the folder's file system",
-	            server->socket_path, g_strerror(err));
-	return FALSE;
 }
 
 /* Create the region and the listening socket for one VM; QEMU may connect
@@ -468,7 +389,7 @@ static void ivshmem_server_close_eventfds(int *eventfds, unsigned count)
 	unsigned vector;
 
 	for (vector = 0; vector < count; vector++)
-		ivshmem_server_close_fd(&eventfds[vector]);
+		omem_autofd_close(&eventfds[vector]);
 }
 
 /* Forget the guest: its eventfds (under the lock, so that a concurrent
@@ -484,7 +405,7 @@ static void ivshmem_server_detach_guest(IvshmemServer *server, gboolean report)
 	g_mutex_unlock(&server->guest_lock);
 
 	ivshmem_server_destroy_source(&server->guest_source);
-	ivshmem_server_close_fd(&server->guest_fd);
+	omem_autofd_close(&server->guest_fd);
 	server->guest_unexpected_bytes = 0;
 
 	if (report && server->callbacks.guest_disconnected)
@@ -517,8 +438,9 @@ static gboolean ivshmem_server_on_guest(int fd, GIOCondition condition, gpointer
 	return G_SOURCE_REMOVE;
 }
 
-/* Hand a new, checked connection the region and the eventfds. */
-static void ivshmem_server_attach_guest(IvshmemServer *server, int sock, pid_t pid)
+/* Hand a new, checked connection the region and the eventfds.  TRUE: the
+ * server owns @sock now; FALSE: refused, reported, the caller closes it. */
+static gboolean ivshmem_server_attach_guest(IvshmemServer *server, int sock, pid_t pid)
 {
 	g_autofree int *eventfds = g_new(int, server->vectors);
 	unsigned peer_id = ivshmem_server_take_guest_peer_id(server);
@@ -540,12 +462,11 @@ static void ivshmem_server_attach_guest(IvshmemServer *server, int sock, pid_t p
 		ivshmem_server_close_eventfds(eventfds, server->vectors);
 		/* Probably fails too, but if it arrives QEMU stops waiting. */
 		ivshmem_server_send(sock, IVSHMEM_PROTOCOL_REFUSED_VERSION, -1);
-		close(sock);
 		ivshmem_server_report_dropped(server,
 			g_error_new(G_IO_ERROR, g_io_error_from_errno(-ret),
 			            "ivshmem socket %s: cannot complete the handshake with pid %d: %s; dropped it, detach and attach the device again",
 			            server->socket_path, (int)pid, g_strerror(-ret)));
-		return;
+		return FALSE;
 	}
 
 	g_mutex_lock(&server->guest_lock);
@@ -563,6 +484,7 @@ static void ivshmem_server_attach_guest(IvshmemServer *server, int sock, pid_t p
 
 	if (server->callbacks.guest_connected)
 		server->callbacks.guest_connected(server, peer_id, server->user_data);
+	return TRUE;
 }
 
 /* Check who connected; returns the reason to refuse, or NULL. */
@@ -634,11 +556,10 @@ static void ivshmem_server_back_off(IvshmemServer *server, int err)
 static gboolean ivshmem_server_on_listen(int fd, GIOCondition condition, gpointer user_data)
 {
 	IvshmemServer *server = user_data;
+	omem_autofd int sock = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	GError *reason;
 	pid_t pid = 0;
-	int sock;
 
-	sock = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (sock < 0) {
 		switch (errno) {
 		case EAGAIN:
@@ -657,11 +578,11 @@ static gboolean ivshmem_server_on_listen(int fd, GIOCondition condition, gpointe
 	if (reason) {
 		/* Best effort: the client may be gone already. */
 		ivshmem_server_send(sock, IVSHMEM_PROTOCOL_REFUSED_VERSION, -1);
-		close(sock);
 		ivshmem_server_report_dropped(server, reason);
 		return G_SOURCE_CONTINUE;
 	}
-	ivshmem_server_attach_guest(server, sock, pid);
+	if (ivshmem_server_attach_guest(server, sock, pid))
+		g_steal_fd(&sock);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -743,18 +664,6 @@ int ivshmem_server_notify_guest(IvshmemServer *server, unsigned vector)
 	return ret;
 }
 
-/* Unlink the socket file if it is still the one we bound. */
-static void ivshmem_server_unlink_socket(IvshmemServer *server)
-{
-	struct stat st;
-
-	if (server->socket_ino == 0)
-		return;
-	if (lstat(server->socket_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == server->socket_dev && st.st_ino == server->socket_ino)
-		unlink(server->socket_path);
-}
-
 /* Close the guest connection, the socket (unlinked), the region and every
  * eventfd.  Call from the context's thread or once nobody iterates that
  * context any more.  Accepts NULL. */
@@ -771,14 +680,14 @@ void ivshmem_server_free(IvshmemServer *server)
 	if (server->doorbells) {
 		for (vector = 0; vector < server->vectors; vector++) {
 			ivshmem_server_destroy_source(&server->doorbells[vector].source);
-			ivshmem_server_close_fd(&server->doorbells[vector].fd);
+			omem_autofd_close(&server->doorbells[vector].fd);
 		}
 	}
-	ivshmem_server_unlink_socket(server);
-	ivshmem_server_close_fd(&server->listen_fd);
+	unix_listener_unlink(server->socket_path, &server->socket_file);
+	omem_autofd_close(&server->listen_fd);
 	if (server->region)
 		munmap(server->region, server->region_size);
-	ivshmem_server_close_fd(&server->region_fd);
+	omem_autofd_close(&server->region_fd);
 	g_clear_pointer(&server->context, g_main_context_unref);
 	g_mutex_clear(&server->guest_lock);
 	g_free(server->guest_eventfds);
