@@ -1,7 +1,8 @@
 # libomem-virt's core: the contract, domain XML reading, live resize and
 # events (omem-contract*.c, omem-domain-xml.c, omem-xml.c, omem-live.c,
-# omem-event.c), its installed header, pkg-config file, symbol version
-# script and RelaxNG schema.  Included by libvirt-driver/Makefile.am.
+# omem-event.c), the size grammar (omem-size.c), its installed headers,
+# pkg-config file, symbol version script and RelaxNG schema.  Included by
+# libvirt-driver/Makefile.am; the domain transform is transform.mk's.
 
 libomem_virt_la_SOURCES += \
 	omem-xml.c \

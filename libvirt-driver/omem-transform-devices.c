@@ -13,7 +13,7 @@
 #include "omem-virt-internal.h"
 
 /* The kernel parameter that onlines hot-plugged memory as ZONE_MOVABLE, so
- * virtio_mem can unplug any block it plugged (ARCHITECTURE.md). */
+ * virtio_mem can unplug any block it plugged (docs/architecture.md). */
 #define OMEM_TRANSFORM_MEMHP_NAME "memhp_default_state="
 #define OMEM_TRANSFORM_MEMHP "memhp_default_state=online_movable"
 

@@ -91,8 +91,8 @@ typedef struct {
 	unsigned long long plugged_bytes;   /* <target><current> (live XML), 0 if absent */
 } OmemVirtioMemDevice;
 
-/* What a domain XML says about its memory, as ARCHITECTURE.md defines
- * boot and max.  Device nodes point into the document that was read: keep
+/* What a domain XML says about its memory, as docs/architecture.md
+ * defines boot and max.  Device nodes point into the document that was read: keep
  * it alive as long as this. */
 typedef struct {
 	char *name;                         /* <name>, for messages */

@@ -10,8 +10,8 @@
  * domain XML and back, reads a running VM's memory devices and changes
  * their requested size.  Used by virt-omem, omemd and tests.
  *
- * Every contract figure is total guest RAM in bytes (ARCHITECTURE.md, "The
- * contract, defined once"):
+ * Every contract figure is total guest RAM in bytes (docs/architecture.md,
+ * "The contract, defined once"):
  *   boot  RAM the guest boots with (the NUMA cells' memory), never unplugged
  *   min   guaranteed total, boot <= min
  *   cap   the operator's live limit, min <= cap <= max

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * arbiter: omemd's global memory arbiter (issue 5).  One host budget,
+ * arbiter: omemd's global memory arbiter.  One host budget,
  * shared by every omem VM under a contract each (boot, min, cap, max,
  * shares): it decides DEMANDs against the whole host instead of one VM at
  * a time, holds memory for VMs below their fair share, takes memory back
@@ -20,7 +20,7 @@
  * Units: bytes.  Contract figures are total guest RAM; requested and
  * plugged are the virtio-mem devices' sums (what lies beyond boot).  A VM
  * is charged boot + max(requested, plugged) + vm_overhead against the
- * budget (ARCHITECTURE.md, "The contract, defined once"), so late, lost
+ * budget (docs/architecture.md, "The contract, defined once"), so late, lost
  * or duplicated size events never let the charges exceed the budget.
  *
  * Scale: every per-VM update is O(1) or O(log n) (global sums kept

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy: omemd's first-version decisions for one VM (issue 4): how much a
- * DEMAND gets, how far a SURPLUS lowers the requested size (one step at a
+ * policy: the rules for one VM that the arbiter (arbiter.h) builds on:
+ * how much of a DEMAND fits the VM's contract and a given pool
+ * (policy_decide_demand, which the arbiter calls with the pool it allows
+ * this VM), how far a SURPLUS lowers the requested size (one step at a
  * time, the next step when the last one completed), where a contract
  * change puts it, and when a stalled unplug is re-issued.
  *
- * Pure logic: no I/O, no logging, no clock (time is passed in).  The full
- * arbiter of issue 5 (shares, reclaim from other VMs, host pressure)
- * replaces policy_decide_demand; the rest stays.
+ * Pure logic: no I/O, no logging, no clock (time is passed in).  Shares,
+ * reclaim from other VMs and host pressure are the arbiter's.
  *
  * Units: bytes.  Contract figures (boot, min, cap, max) are total guest
  * RAM; requested and plugged are the virtio-mem devices' sums, i.e. what
  * lies beyond boot.  The host budget counts only memory beyond boot: each
  * VM is charged max(requested, plugged), because a guest may plug up to
- * requested at any moment and may fail to unplug (ARCHITECTURE.md).
+ * requested at any moment and may fail to unplug (docs/architecture.md).
  */
 #ifndef OMEM_POLICY_H
 #define OMEM_POLICY_H

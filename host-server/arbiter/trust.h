@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trust: how far omemd believes one guest (issue 5, "bad input").  A guest
+ * trust: how far omemd believes one guest.  A guest
  * may lie in two ways the protocol cannot refuse as malformed: it asks for
  * memory it does not need (a DEMAND while plenty is available, or memory
  * granted and then never touched), or it offers memory back that it cannot

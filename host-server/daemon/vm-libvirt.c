@@ -194,10 +194,9 @@ bool vm_set_requested(Vm *vm, uint64_t requested_bytes)
 	return true;
 }
 
-/* Re-send each device's current requested size unchanged: QEMU then
+/* Re-send the unplugging devices' requested size unchanged: QEMU then
  * tells the guest again, and its virtio_mem retries a stalled unplug at
- * once instead of ~50 s later (FACTS.md).  omem_domain_set_requested skips
- * devices already at their size, so this builds the update itself. */
+ * once instead of ~50 s later (measured; docs/omemd.md). */
 bool vm_reissue(Vm *vm)
 {
 	if (vm->manager->dry_run)

@@ -66,8 +66,8 @@ typedef enum {
 } AdmissionError;
 
 /* What the hook asks: may this VM start?  Figures are the contract's,
- * total guest RAM in bytes (ARCHITECTURE.md, "The contract, defined
- * once"); a valid request has 0 < boot <= min <= cap <= max < 2^63, and
+ * total guest RAM in bytes (docs/architecture.md, "The contract,
+ * defined once"); a valid request has 0 < boot <= min <= cap <= max < 2^63, and
  * a block that is a power of two no larger than max - boot. */
 typedef struct {
 	char uuid[ADMISSION_UUID_LENGTH + 1];    /* canonical, lower case */

@@ -13,7 +13,7 @@
  *   convert explicitly (le32_to_cpu in the kernel, le32toh in user space).
  * - Sizes and amounts of memory are in bytes, never pages.
  * - "Total" memory figures are total guest RAM (boot RAM + what the
- *   virtio-mem device has plugged), as in ARCHITECTURE.md's contract.
+ *   virtio-mem device has plugged), as in docs/architecture.md's contract.
  * - Every reserved field and every padding byte of a message is written as
  *   zero and checked as zero by the receiver, so later versions can give
  *   them a meaning without ambiguity.  (The ring's pad0/pad1 are not
