@@ -257,7 +257,7 @@ static void vm_check_foreign(Vm *vm)
 	 * before it arrives already see the new cap. */
 	vm_take_contract(vm, contract);
 	vm_sync_arbiter(vm);
-	vm_publish_contract(vm);
+	vm_link_publish_contract(vm);
 }
 
 void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
@@ -280,7 +280,7 @@ void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
 	policy_unplug_progress(&vm->unplug, &config, plugged, manager_now_ms());
 	if (vm->surplus_unplug && !vm->unplug.active)
 		vm->surplus_unplug = false; /* released what it offered */
-	vm_publish_contract(vm);
+	vm_link_publish_contract(vm);
 	plugged_text = manager_size(plugged);
 	requested_text = manager_size(vm->policy.requested_bytes);
 	omemd_log(OMEMD_LOG_INFO, "vm %s: plugged %s (requested %s)", vm->name, plugged_text,
@@ -308,7 +308,7 @@ void vm_on_contract_change(Vm *vm)
 		return;
 	}
 	vm_take_contract(vm, contract);
-	vm_publish_contract(vm);
+	vm_link_publish_contract(vm);
 	policy_shrink_goal_drop(&vm->shrink_goal); /* sized under the old contract */
 	min = manager_size(vm->policy.min_bytes);
 	cap = manager_size(vm->policy.cap_bytes);

@@ -252,7 +252,7 @@ void vm_link_start(Vm *vm)
 	TransportConfig config = { 0 };
 	LinkTag *tag;
 
-	vm_publish_contract(vm);
+	vm_link_publish_contract(vm);
 	if (manager->dry_run) {
 		omemd_log(OMEMD_LOG_INFO, "vm %s: dry run: not attaching a transport", vm->name);
 		vm->hello_deadline_ms = manager_now_ms() + manager->config.hello_timeout_s * 1000ll;
@@ -284,7 +284,7 @@ void vm_link_start(Vm *vm)
 		vm->hello_deadline_ms = manager_now_ms() + manager->config.hello_timeout_s * 1000ll;
 		return;
 	}
-	vm_publish_contract(vm);
+	vm_link_publish_contract(vm);
 	transport_start(vm->transport, manager->transport_context);
 	vm->status.generation = 0;
 
@@ -343,7 +343,7 @@ void vm_link_release(Vm *vm)
 	vm->transport = NULL;
 }
 
-void vm_publish_contract(Vm *vm)
+void vm_link_publish_contract(Vm *vm)
 {
 	struct rpc_msg_welcome contract = {
 		.buffer_percent = vm->policy.buffer_percent,

@@ -155,6 +155,6 @@ void vm_link_release(Vm *vm);
 /* Give the VM's transport the current session tunables (a reload). */
 void vm_link_reconfigure(Vm *vm);
 /* Publish the WELCOME figures to the transport. */
-void vm_publish_contract(Vm *vm);
+void vm_link_publish_contract(Vm *vm);
 
 #endif /* OMEM_VM_H */
