@@ -13,7 +13,7 @@ virt_omem_libomem_cli_la_SOURCES = \
 	virt-omem/virt-omem-status.c virt-omem/virt-omem-status.h \
 	virt-omem/virt-omem-table.c virt-omem/virt-omem-table.h
 virt_omem_libomem_cli_la_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
-virt_omem_libomem_cli_la_LIBADD = $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+virt_omem_libomem_cli_la_LIBADD = libomem-size.la $(JSON_GLIB_LIBS) $(GLIB_LIBS)
 
 bin_PROGRAMS += virt-omem/virt-omem
 virt_omem_virt_omem_SOURCES = \

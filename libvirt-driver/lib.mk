@@ -12,10 +12,12 @@ libomem_virt_la_SOURCES += \
 	omem-live.c \
 	omem-event.c
 
-# The size grammar (omem-size.h) alone, pure C: linked into libomem-virt
-# and, without libvirt, by host-server's formats/ (omemd.conf).
+# The size grammar (omem-size.h) and the number pieces every strict
+# parser shares (omem-number.h), pure C: linked into libomem-virt, into
+# virt-omem's parsers and, without libvirt, by host-server's formats/
+# (omemd.conf).
 noinst_LTLIBRARIES += libomem-size.la
-libomem_size_la_SOURCES = omem-size.c omem-size.h
+libomem_size_la_SOURCES = omem-size.c omem-size.h omem-number.c omem-number.h
 libomem_virt_la_LIBADD += libomem-size.la
 
 # libtool's current:revision:age.  Add an interface: current+1, revision 0,

@@ -6,43 +6,14 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "omem-number.h"
 #include "omem-size.h"
 
-/* printf attribute spelled out: this file builds without GLib. */
-static void __attribute__((format(printf, 3, 4)))
-omem_size_error(char *error, size_t error_size, const char *format, ...)
-{
-	va_list ap;
-
-	if (!error || error_size == 0)
-		return;
-	va_start(ap, format);
-	vsnprintf(error, error_size, format, ap);
-	va_end(ap);
-}
-
-/* Copy @text for quoting in a message: at most OMEM_SIZE_TEXT_MAX
- * characters, anything unprintable (newlines included, so a message stays
- * one line) as '?'. */
-static const char *omem_size_quote(const char *text, char *buffer, size_t buffer_size)
-{
-	size_t i;
-
-	for (i = 0; text[i] && i + 1 < buffer_size && i < OMEM_SIZE_TEXT_MAX; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		buffer[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	buffer[i] = '\0';
-	if (text[i] && i + 4 < buffer_size)
-		strcpy(buffer + i, "...");
-	return buffer;
-}
+_Static_assert(OMEM_SIZE_TEXT_MAX == OMEM_NUMBER_TEXT_MAX, "one bound for every number parser");
 
 /* The units accepted under @flags, for messages. */
 static const char *omem_size_units(unsigned int flags)
@@ -97,37 +68,29 @@ static unsigned long long omem_size_unit_scale(const char *unit, unsigned int fl
 static int omem_size_digits(const char *text, const char *quoted, unsigned long long *ret_value,
 			    const char **ret_end, char *error, size_t error_size)
 {
-	unsigned long long value = 0;
-	const char *p = text;
+	unsigned long long value;
+	const char *p;
+	int r;
 
-	if (*p < '0' || *p > '9') {
-		if (*p == '-')
-			omem_size_error(error, error_size,
-					"invalid size '%s': negative values are not allowed", quoted);
-		else
-			omem_size_error(error, error_size, "invalid size '%s': not a decimal number",
-					quoted);
+	r = omem_number_digits(text, &value, &p);
+	if (r == -1) {
+		omem_number_not_a_number(text, "size", error, error_size);
 		return -EINVAL;
 	}
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned int digit = (unsigned int)(*p - '0');
-
-		if (value > (ULLONG_MAX - digit) / 10) {
-			omem_size_error(error, error_size,
-					"invalid size '%s': the number does not fit in 64 bits", quoted);
-			return -ERANGE;
-		}
-		value = value * 10 + digit;
+	if (r == -2) {
+		omem_number_error(error, error_size,
+				  "invalid size '%s': the number does not fit in 64 bits", quoted);
+		return -ERANGE;
 	}
 	if ((p[0] == 'x' || p[0] == 'X') && value == 0) {
-		omem_size_error(error, error_size,
-				"invalid size '%s': hexadecimal is not accepted, give a decimal number",
-				quoted);
+		omem_number_error(error, error_size,
+				  "invalid size '%s': hexadecimal is not accepted, give a decimal number",
+				  quoted);
 		return -EINVAL;
 	}
 	if (p[0] == '.' || p[0] == ',' || ((p[0] == 'e' || p[0] == 'E') && p[1] >= '0' && p[1] <= '9')) {
-		omem_size_error(error, error_size,
-				"invalid size '%s': give a whole number, e.g. 1536M instead of 1.5G", quoted);
+		omem_number_error(error, error_size,
+				  "invalid size '%s': give a whole number, e.g. 1536M instead of 1.5G", quoted);
 		return -EINVAL;
 	}
 	*ret_value = value;
@@ -140,58 +103,42 @@ static int omem_size_scale(unsigned long long value, const char *unit, const cha
 			   unsigned int flags, unsigned long long *ret_bytes, char *error,
 			   size_t error_size)
 {
-	char quoted_unit[OMEM_SIZE_TEXT_MAX + 4];
+	char quoted_unit[OMEM_NUMBER_QUOTED];
 	unsigned long long scale;
 	int decimal;
 
 	scale = omem_size_unit_scale(unit, flags, &decimal);
 	if (scale == 0) {
-		omem_size_quote(unit, quoted_unit, sizeof(quoted_unit));
-		omem_size_error(error, error_size, "invalid size '%s': unknown unit '%s' (use %s; no unit means %s)",
+		omem_number_quote(unit, quoted_unit, sizeof(quoted_unit));
+		omem_number_error(error, error_size, "invalid size '%s': unknown unit '%s' (use %s; no unit means %s)",
 				quoted, quoted_unit, omem_size_units(flags), omem_size_bare(flags));
 		return -EINVAL;
 	}
 	if (decimal && (flags & OMEM_SIZE_BINARY_ONLY)) {
-		omem_size_quote(unit, quoted_unit, sizeof(quoted_unit));
-		omem_size_error(error, error_size, "invalid size '%s': decimal unit '%s' is not taken here, to avoid a guess; write %c or %ciB (1024-based) or a byte count",
+		omem_number_quote(unit, quoted_unit, sizeof(quoted_unit));
+		omem_number_error(error, error_size, "invalid size '%s': decimal unit '%s' is not taken here, to avoid a guess; write %c or %ciB (1024-based) or a byte count",
 				quoted, quoted_unit, unit[0], unit[0]);
 		return -EINVAL;
 	}
 	if (value > ULLONG_MAX / scale) {
-		omem_size_error(error, error_size, "invalid size '%s': more than 2^64 bytes", quoted);
+		omem_number_error(error, error_size, "invalid size '%s': more than 2^64 bytes", quoted);
 		return -ERANGE;
 	}
 	*ret_bytes = value * scale;
 	return 0;
 }
 
-/* Refuse NULL, empty and overlong text. */
-static int omem_size_check_text(const char *text, const char *what, char *error, size_t error_size)
-{
-	if (!text || !*text) {
-		omem_size_error(error, error_size, "empty %s: give a decimal number", what);
-		return -EINVAL;
-	}
-	if (strnlen(text, OMEM_SIZE_TEXT_MAX + 1) > OMEM_SIZE_TEXT_MAX) {
-		omem_size_error(error, error_size, "%s is too long (more than %d characters)", what,
-				OMEM_SIZE_TEXT_MAX);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int omem_size_parse(const char *text, unsigned int flags, unsigned long long *ret_bytes,
 		    char *error, size_t error_size)
 {
-	char quoted[OMEM_SIZE_TEXT_MAX + 4];
+	char quoted[OMEM_NUMBER_QUOTED];
 	unsigned long long value;
 	const char *unit;
 	int r;
 
-	r = omem_size_check_text(text, "size", error, error_size);
-	if (r < 0)
-		return r;
-	omem_size_quote(text, quoted, sizeof(quoted));
+	if (omem_number_check_text(text, "size", error, error_size) < 0)
+		return -EINVAL;
+	omem_number_quote(text, quoted, sizeof(quoted));
 	r = omem_size_digits(text, quoted, &value, &unit, error, error_size);
 	if (r < 0)
 		return r;
@@ -199,7 +146,7 @@ int omem_size_parse(const char *text, unsigned int flags, unsigned long long *re
 	while ((flags & OMEM_SIZE_BLANKS) && (*unit == ' ' || *unit == '\t'))
 		unit++;
 	if (unit > text && (unit[-1] == ' ' || unit[-1] == '\t') && !*unit) {
-		omem_size_error(error, error_size, "invalid size '%s': unknown unit '' after blanks (use %s; no unit means %s)",
+		omem_number_error(error, error_size, "invalid size '%s': unknown unit '' after blanks (use %s; no unit means %s)",
 				quoted, omem_size_units(flags), omem_size_bare(flags));
 		return -EINVAL;
 	}
@@ -209,25 +156,21 @@ int omem_size_parse(const char *text, unsigned int flags, unsigned long long *re
 int omem_size_parse_parts(const char *number, const char *unit, unsigned int flags,
 			  unsigned long long *ret_bytes, char *error, size_t error_size)
 {
-	char quoted[OMEM_SIZE_TEXT_MAX + 4];
+	char quoted[OMEM_NUMBER_QUOTED];
 	unsigned long long value;
 	const char *end;
 	int r;
 
-	r = omem_size_check_text(number, "size", error, error_size);
-	if (r < 0)
-		return r;
-	if (unit && strnlen(unit, OMEM_SIZE_TEXT_MAX + 1) > OMEM_SIZE_TEXT_MAX) {
-		omem_size_error(error, error_size, "unit is too long (more than %d characters)",
-				OMEM_SIZE_TEXT_MAX);
+	if (omem_number_check_text(number, "size", error, error_size) < 0)
 		return -EINVAL;
-	}
-	omem_size_quote(number, quoted, sizeof(quoted));
+	if (unit && *unit && omem_number_check_text(unit, "unit", error, error_size) < 0)
+		return -EINVAL;
+	omem_number_quote(number, quoted, sizeof(quoted));
 	r = omem_size_digits(number, quoted, &value, &end, error, error_size);
 	if (r < 0)
 		return r;
 	if (*end) {
-		omem_size_error(error, error_size, "invalid size '%s': not a decimal number", quoted);
+		omem_number_error(error, error_size, "invalid size '%s': not a decimal number", quoted);
 		return -EINVAL;
 	}
 	return omem_size_scale(value, unit ? unit : "", quoted, flags, ret_bytes, error, error_size);

@@ -56,7 +56,7 @@ endif
 
 if ENABLE_FUZZING
 SIZE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-size.c $(VIRT_OMEM_DIR)/virt-omem-parse.c \
-	$(top_srcdir)/libvirt-driver/omem-size.c
+	$(top_srcdir)/libvirt-driver/omem-size.c $(top_srcdir)/libvirt-driver/omem-number.c
 
 fuzz/fuzz-size: $(SIZE_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-parse.h $(top_srcdir)/libvirt-driver/omem-size.h
 	$(AM_V_CCLD)$(FUZZ_LINK) -I$(VIRT_OMEM_DIR) -I$(top_srcdir)/libvirt-driver -o $@ $(SIZE_FUZZ_INPUTS)

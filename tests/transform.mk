@@ -31,6 +31,7 @@ TRANSFORM_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-transform.c \
 	$(top_srcdir)/libvirt-driver/omem-error.c \
 	$(top_srcdir)/libvirt-driver/omem-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-size.c \
+	$(top_srcdir)/libvirt-driver/omem-number.c \
 	$(top_srcdir)/libvirt-driver/omem-domain-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-transform.c \

@@ -43,6 +43,7 @@ CONTRACT_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-error.c \
 	$(top_srcdir)/libvirt-driver/omem-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-size.c \
+	$(top_srcdir)/libvirt-driver/omem-number.c \
 	$(top_srcdir)/libvirt-driver/omem-domain-xml.c \
 	$(top_srcdir)/libvirt-driver/omem-contract.c \
 	$(top_srcdir)/libvirt-driver/omem-live.c

@@ -17,8 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Longest text a parser looks at: longer input is refused before any
- * arithmetic, and error messages quote at most this much. */
+/* Longest text a parser looks at (OMEM_NUMBER_TEXT_MAX): longer input is
+ * refused before any arithmetic, and error messages quote at most this
+ * much. */
 #define VIRT_OMEM_PARSE_MAX_TEXT 64
 
 /* A decimal integer in [@min, @max] (shares, iterations).  0 or -1. */

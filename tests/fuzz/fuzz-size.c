@@ -27,7 +27,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Arguments longer than this are cut: the parsers refuse anything past
- * OMEM_SIZE_TEXT_MAX and VIRT_OMEM_PARSE_MAX_TEXT, so longer inputs add
+ * OMEM_NUMBER_TEXT_MAX (omem-number.h), so longer inputs add
  * nothing. */
 #define FUZZ_SIZE_MAX_TEXT 256
 
