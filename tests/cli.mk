@@ -8,7 +8,7 @@ VIRT_OMEM_DIR = $(top_srcdir)/libvirt-driver/virt-omem
 LIBOMEMCLI = $(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la
 SIZE_CORPUS = fuzz/corpus/size
 
-CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh
+CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh cli/virsh.sh
 TESTS += $(CLI_SHELL_TESTS) cli/test-size cli/test-status fuzz/fuzz-size-replay
 check_PROGRAMS += cli/test-size cli/test-status cli/convert-ref fuzz/fuzz-size-replay
 
