@@ -1,8 +1,9 @@
 # virt-omem: TAP shell tests of the command line against libvirt's test
-# driver (cli/*.sh, no daemon needed), unit tests of its number parsers and
-# of its omemd status client, the size parser's fuzz target with its saved
-# corpus, and the real-guest contract scenario.  Included by
-# tests/Makefile.am.
+# driver (cli/*.sh, no daemon needed; cli/virsh.sh, the virsh integration,
+# also defines a domain on qemu:///system when libvirtd answers), unit
+# tests of its number parsers and of its omemd status client, the size
+# parser's fuzz target with its saved corpus, and the real-guest contract
+# scenario.  Included by tests/Makefile.am.
 
 VIRT_OMEM_DIR = $(top_srcdir)/libvirt-driver/virt-omem
 LIBOMEMCLI = $(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la
