@@ -47,3 +47,10 @@ virt-omem/completion/virt-omem: $(srcdir)/virt-omem.bash-completion
 		cp $(srcdir)/virt-omem.bash-completion $@
 EXTRA_DIST += virt-omem.bash-completion
 CLEANFILES += virt-omem/completion/virt-omem
+
+# The opt-in virsh integration (virsh/omem-virsh.sh): a `virsh` shell
+# function and completion for `virsh setmem-outsourced` and `virsh
+# dommemstat-outsourced`.  Installed as data, not into /etc/profile.d: an
+# operator (or the system's bash.bashrc) sources it to opt in.
+omemvirshdir = $(pkgdatadir)
+dist_omemvirsh_DATA = virsh/omem-virsh.sh

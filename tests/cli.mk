@@ -1,14 +1,15 @@
 # virt-omem: TAP shell tests of the command line against libvirt's test
-# driver (cli/*.sh, no daemon needed), unit tests of its number parsers and
-# of its omemd status client, the size parser's fuzz target with its saved
-# corpus, and the real-guest contract scenario.  Included by
-# tests/Makefile.am.
+# driver (cli/*.sh, no daemon needed; cli/virsh.sh, the virsh integration,
+# also defines a domain on qemu:///system when libvirtd answers), unit
+# tests of its number parsers and of its omemd status client, the size
+# parser's fuzz target with its saved corpus, and the real-guest contract
+# scenario.  Included by tests/Makefile.am.
 
 VIRT_OMEM_DIR = $(top_srcdir)/libvirt-driver/virt-omem
 LIBOMEMCLI = $(top_builddir)/libvirt-driver/virt-omem/libomem-cli.la
 SIZE_CORPUS = fuzz/corpus/size
 
-CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh
+CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh cli/virsh.sh
 LIBOMEMSIZE = $(top_builddir)/libvirt-driver/libomem-size.la
 TESTS += $(CLI_SHELL_TESTS) cli/test-virt-omem-parse cli/test-status unit/test-omem-size \
 	fuzz/fuzz-size-replay
