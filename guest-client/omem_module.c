@@ -161,4 +161,4 @@ module_exit(omem_client_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("omem guest client: omem-rpc over ivshmem-doorbell to the host's omemd");
-MODULE_VERSION(__stringify(OMEM_CLIENT_VERSION_MAJOR) "." __stringify(OMEM_CLIENT_VERSION_MINOR));
+MODULE_VERSION(OMEM_CLIENT_VERSION);
