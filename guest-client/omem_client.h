@@ -323,6 +323,9 @@ u64 omem_reserve_missing_bytes(void);
 bool omem_reserve_refill(void);
 u64 omem_reserve_bytes(u64 *target_bytes);
 
+/* omem_thp.c */
+void omem_thp_init(void);
+
 /* omem_debugfs.c */
 void omem_debugfs_create(struct omem_client *client);
 void omem_debugfs_remove(struct omem_client *client);

@@ -132,6 +132,7 @@ static int __init omem_client_init(void)
 {
 	int ret;
 
+	omem_thp_init();	/* independent of omemd; never fails the load */
 	ret = omem_policy_init();
 	if (ret)
 		return ret;

@@ -34,6 +34,8 @@
 #            plugged, far over the MemAvailable of its own STATS ->
 #            ignored, nothing unplugged; the third such offer gives one
 #            "trust lowered" line; C's workload is not OOM-killed
+# A boots with transparent_hugepage=never, which the module's THP restore
+# (guest-client/omem_thp.c) must keep.
 # ~2 min under TCG.  TAP on stdout.
 set -u
 
@@ -367,7 +369,10 @@ script_start=$(omem_now)
 guest_start hostile-b --boot-mib "$BOOT_MIB" --vmem-mib "$B_VMEM_MIB" ||
     bail_out "could not start guest B"
 B=$GUEST
-guest_start hostile-a --boot-mib "$BOOT_MIB" --vmem-mib "$A_VMEM_MIB" ||
+# A's speed does not matter: it also shows the module keeps a
+# transparent_hugepage= choice from the command line (guest-client/omem_thp.c).
+guest_start hostile-a --boot-mib "$BOOT_MIB" --vmem-mib "$A_VMEM_MIB" \
+    --cmdline transparent_hugepage=never ||
     bail_out "could not start guest A"
 A=$GUEST
 guest_start hostile-c --boot-mib "$BOOT_MIB" --vmem-mib "$C_VMEM_MIB" ||
@@ -382,6 +387,15 @@ for name in "$A" "$B" "$C"; do
     esac
 done
 ok "A, B and C boot ($(omem_elapsed "$script_start")s)"
+
+thp_a() {
+    guest_run "$A" "cat /sys/kernel/mm/transparent_hugepage/$1" 30
+}
+check "A booted with transparent_hugepage=never: THP stays [never] ($(thp_a enabled))" \
+    grep -qF '[never]' <<<"$(thp_a enabled)"
+check "A: the module still restored what the small boot wiped (defrag $(thp_a defrag))" \
+    grep -qF '[madvise]' <<<"$(thp_a defrag)"
+check "A: no khugepaged" test -z "$(guest_run "$A" "cat /proc/[0-9]*/comm" 30 | grep -x khugepaged)"
 
 CONFIG=$(mktemp)
 omemd_start --config "$CONFIG" --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
