@@ -37,7 +37,6 @@
 
 #include "omem_version.h"
 
-
 /* Most round trips one benchmark run may ask for: bounds the sample
  * array (8 bytes each) a debugfs write can make the kernel allocate. */
 #define OMEM_CLIENT_BENCH_MAX 100000u
@@ -323,7 +322,7 @@ u64 omem_reserve_missing_bytes(void);
 bool omem_reserve_refill(void);
 u64 omem_reserve_bytes(u64 *target_bytes);
 
-/* omem_thp.c */
+/* omem_thp.c: at load, the THP policy a small boot switched off */
 void omem_thp_init(void);
 
 /* omem_debugfs.c */
