@@ -35,9 +35,7 @@
 
 #include <omem/rpc.h>
 
-/* Version sent in HELLO's client_version: (major << 16) | minor. */
-#define OMEM_CLIENT_VERSION_MAJOR 0
-#define OMEM_CLIENT_VERSION_MINOR 1
+#include "omem_version.h"
 
 /* Most round trips one benchmark run may ask for: bounds the sample
  * array (8 bytes each) a debugfs write can make the kernel allocate. */
@@ -324,12 +322,22 @@ u64 omem_reserve_missing_bytes(void);
 bool omem_reserve_refill(void);
 u64 omem_reserve_bytes(u64 *target_bytes);
 
+/* omem_thp.c: at load, the THP policy a small boot switched off */
+void omem_thp_init(void);
+
 /* omem_debugfs.c */
 void omem_debugfs_create(struct omem_client *client);
 void omem_debugfs_remove(struct omem_client *client);
 
-/* omem_inject.c: test facility only (debugfs "inject") */
+/* omem_inject.c: test facility only (debugfs "inject"), built only with
+ * OMEM_FAULT_INJECTION=y (configure --enable-fault-injection). */
 struct dentry;
+#ifdef OMEM_FAULT_INJECTION
 void omem_inject_create(struct omem_client *client, struct dentry *dir);
+#else
+static inline void omem_inject_create(struct omem_client *client, struct dentry *dir)
+{
+}
+#endif
 
 #endif /* OMEM_CLIENT_H */

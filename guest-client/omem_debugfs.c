@@ -9,7 +9,8 @@
  *             driven; read: n/min/median/p90/max of the last run, in ns
  *   ping_raw  same, but each trip is a doorbell to our own peer id (guest
  *             -> QEMU -> MSI-X -> guest): the floor without omemd
- *   inject    test facility, see omem_inject.c
+ *   inject    test facility, see omem_inject.c (only with
+ *             OMEM_FAULT_INJECTION=y)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * omem_inject.c - TEST FACILITY: /sys/kernel/debug/omem_client/inject
+ * omem_inject.c - TEST FACILITY, built only with OMEM_FAULT_INJECTION=y
+ * (configure --enable-fault-injection): /sys/kernel/debug/omem_client/inject
  * makes this guest misbehave on purpose, so tests/e2e/hostile.sh can show
  * that omemd rate-limits or cuts off a hostile guest alone.  Nothing in
  * the module uses it; it exists only in debugfs, write-only for root

@@ -132,6 +132,7 @@ static int __init omem_client_init(void)
 {
 	int ret;
 
+	omem_thp_init();	/* independent of omemd; never fails the load */
 	ret = omem_policy_init();
 	if (ret)
 		return ret;
@@ -161,4 +162,4 @@ module_exit(omem_client_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("omem guest client: omem-rpc over ivshmem-doorbell to the host's omemd");
-MODULE_VERSION(__stringify(OMEM_CLIENT_VERSION_MAJOR) "." __stringify(OMEM_CLIENT_VERSION_MINOR));
+MODULE_VERSION(OMEM_CLIENT_VERSION);

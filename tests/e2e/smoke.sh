@@ -6,7 +6,9 @@
 # (tests/tools/omem-ivshmem-serve), the <shmem> device is attached live, the
 # guest sees PCI 1af4:1110 and its omem_client.ko opens an omem-rpc session
 # and answers PINGs; then the server is restarted and the device detached
-# and attached again, and the session opens anew.  TAP on stdout.
+# and attached again, and the session opens anew.  Before that, the
+# module has turned THP back on, as the kernel would have at a larger
+# boot.  TAP on stdout.
 #
 # Run by hand (root, libvirtd running: ci/libvirtd start):
 #   top_srcdir=$PWD top_builddir=$PWD tests/e2e/smoke.sh
@@ -233,6 +235,54 @@ scenario_ivshmem_attach() {
     stop_server ivshmem-serve-2 "$socket"
 }
 
+THP_DIR=/sys/kernel/mm/transparent_hugepage
+
+# thp_builtin_mode KVER: the THP mode the kernel KVER starts in when it is
+# not small (its CONFIG_TRANSPARENT_HUGEPAGE_* choice), from /boot/config-KVER.
+thp_builtin_mode() {
+    local config=/boot/config-$1
+    if grep -q '^CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y' "$config" 2>/dev/null; then
+        echo always
+    elif grep -q '^CONFIG_TRANSPARENT_HUGEPAGE_MADVISE=y' "$config" 2>/dev/null; then
+        echo madvise
+    elif [ -r "$config" ]; then
+        echo never
+    fi
+}
+
+# guest_khugepaged_runs NAME: the guest has a khugepaged thread.
+guest_khugepaged_runs() {
+    guest_run "$1" "cat /proc/[0-9]*/comm" 30 | grep -qx khugepaged
+}
+
+# The guest boots with 256 MiB, so its kernel starts with THP off; the
+# module gives it back the kernel's own default (guest-client/omem_thp.c).
+scenario_thp() {
+    local kver expected enabled defrag
+    if [ "$CLIENT_LOADED" != 1 ]; then
+        diag "omem_client.ko is not loaded: no THP check"
+        return
+    fi
+    kver=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$marker")
+    expected=$(thp_builtin_mode "$kver")
+    if [ -z "$expected" ]; then
+        not_ok "THP: the guest kernel's built-in mode is known" "no readable /boot/config-$kver"
+        return
+    fi
+    enabled=$(guest_run "$GUEST" "cat $THP_DIR/enabled" 30)
+    check "THP: after the module loads, enabled is the kernel's built-in [$expected] ($enabled)" \
+        grep -qF "[$expected]" <<<"$enabled"
+    defrag=$(guest_run "$GUEST" "cat $THP_DIR/defrag" 30)
+    check "THP: defrag is back to [madvise] ($defrag)" grep -qF "[madvise]" <<<"$defrag"
+    check "THP: use_zero_page is back to 1" \
+        test "$(guest_run "$GUEST" "cat $THP_DIR/use_zero_page" 30)" = 1
+    if [ "$expected" != never ]; then
+        check "THP: khugepaged runs" guest_khugepaged_runs "$GUEST"
+    fi
+    check "THP: the module said what it set, in one line" \
+        test "$(guest_run "$GUEST" "dmesg | grep -c 'omem_client: transparent hugepages: enabled $expected (the kernel.s built-in default)'" 30)" = 1
+}
+
 guest_require_host
 script_start=$(omem_now)
 
@@ -246,6 +296,7 @@ else
     bail_out "no guest, nothing else to test"
 fi
 
+guest_scenario "THP after a small boot" scenario_thp
 guest_scenario "virtio-mem plug and unplug" scenario_virtio_mem_plug
 guest_scenario "ivshmem-doorbell live attach" scenario_ivshmem_attach
 
