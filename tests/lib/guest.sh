@@ -556,19 +556,15 @@ guest_attach_shmem() {
 # guest_detach_shmem NAME [SHMEM_NAME]: detach it live and wait (30 s) until
 # the guest has released it and it left the live XML.
 guest_detach_shmem() {
-    local name=$1 shmem=${2:-omem0} dir output start=$SECONDS
+    local name=$1 shmem=${2:-omem0} dir output
     dir=$(guest_rundir "$name")
     if ! output=$(omem_virsh detach-device "$name" "$dir/shmem-$shmem.xml" --live 2>&1); then
         echo "guest_detach_shmem: detaching <shmem name='$shmem'> from $name failed: $output" >&2
         return 1
     fi
-    while omem_virsh dumpxml "$name" 2>/dev/null | grep -q "<shmem name='$shmem'>"; do
-        if [ $((SECONDS - start)) -ge 30 ]; then
-            echo "guest_detach_shmem: <shmem name='$shmem'> still in $name's live XML after 30s" >&2
-            return 1
-        fi
-        sleep 0.5
-    done
+    poll_until 30 not guest_has_shmem "$name" "$shmem" && return 0
+    echo "guest_detach_shmem: <shmem name='$shmem'> still in $name's live XML after 30s" >&2
+    return 1
 }
 
 # guest_has_shmem NAME [SHMEM_NAME]: true if the live XML has it.
