@@ -79,13 +79,8 @@ done
 case $ONLY in ''|omem|balloon) ;; *) bench_die "--only omem or balloon" ;; esac
 PEAK_MIB=$((STEPS * STEP_MIB))
 
-cleanup() {
-    omemd_cleanup
-    guest_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+# The exit trap of tests/lib/guest.sh stops omemd (omem.sh registers it)
+# and removes the guests.
 
 [ "$(id -u)" = 0 ] || bench_die "needs root (qemu:///system)"
 omem_virsh version >/dev/null 2>&1 || bench_die "libvirtd does not answer; ci/libvirtd start"
@@ -140,14 +135,9 @@ run_omem() {
         done
         bench_say "omem cycle $cycle: cold ${c[*]} ms, warm ${w[*]} ms"
         [ "$cycle" = "$CYCLES" ] && break
-        poll_until "$GIVE_BACK_TIMEOUT" plugged_below "$GIVE_BACK_SLACK_MIB" ||
+        poll_until "$GIVE_BACK_TIMEOUT" omem_plugged_at_most "$GUEST" "$GIVE_BACK_SLACK_MIB" ||
             bench_say "warning: still $(omem_plugged_mib "$GUEST") MiB plugged after ${GIVE_BACK_TIMEOUT}s; the next cold run starts with it"
     done
-}
-
-plugged_below() {
-    local plugged
-    plugged=$(omem_plugged_mib "$GUEST") && [ "$plugged" -le "$1" ]
 }
 
 # ------------------------------------------------------------------ balloon

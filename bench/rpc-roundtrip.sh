@@ -55,9 +55,8 @@ case $TRANSPORT in
     *) bench_die "--transport auto, omemd or serve, not '$TRANSPORT'" ;;
 esac
 
-trap 'omemd_cleanup; guest_cleanup' EXIT
-trap 'omemd_cleanup; guest_cleanup; exit 130' INT
-trap 'omemd_cleanup; guest_cleanup; exit 143' TERM
+# The exit trap of tests/lib/guest.sh stops omemd (omem.sh registers it)
+# and removes the guests.
 
 [ "$(id -u)" = 0 ] || bench_die "needs root (qemu:///system)"
 omem_virsh version >/dev/null 2>&1 || bench_die "libvirtd does not answer; ci/libvirtd start"

@@ -46,7 +46,7 @@ fuzz_fuzz_size_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) -I$(top_srcdi
 	-DCORPUS_DIR='"$(abs_srcdir)/$(SIZE_CORPUS)"'
 fuzz_fuzz_size_replay_LDADD = $(LIBOMEMCLI) $(LIBOMEMSIZE)
 
-EXTRA_DIST += $(CLI_SHELL_TESTS) cli/lib.sh cli/node.xml cli/plain-domain.xml cli/status.json \
+EXTRA_DIST += $(CLI_SHELL_TESTS) cli/lib.sh lib/tap.sh lib/virt-omem.sh cli/node.xml cli/plain-domain.xml cli/status.json \
 	$(SIZE_CORPUS)
 
 # The real-guest scenario: convert, define, start, change the live contract.

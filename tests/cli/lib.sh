@@ -1,74 +1,46 @@
 # tests/cli/lib.sh — sourced by the tests/cli/*.sh TAP tests of virt-omem.
 # They need no daemon: libvirt's test driver stands in for libvirtd, with
 # the node definition tests/cli/node.xml (every connection re-reads it,
-# so each virt-omem run starts from that state).
+# so each virt-omem run starts from that state).  TAP comes from
+# tests/lib/tap.sh, virt-omem runs through tests/lib/virt-omem.sh.
 #
-#   vo ARGS...            run virt-omem; sets OUT, ERR (text) and RC
+#   vo_capture ARGS...    run virt-omem; sets OUT, ERR (text) and RC
+#   vo_capture_in FILE ARGS...  the same with FILE as stdin
 #   expect_rc N DESC      ok when RC is N
 #   expect_error N DESC [REGEX]  RC is N, stdout empty, stderr exactly one
 #                         "virt-omem: error: ..." line (matching REGEX)
 #   expect_out REGEX DESC ok when stdout matches the ERE
-#   ok / not_ok / diag / done_testing   TAP
+#   expect_err REGEX DESC ok when stderr matches the ERE
+#   expect_that DESC COMMAND...  ok when COMMAND succeeds, else the last
+#                         run's exit status and output as diagnostics
+#   show                  the last run's exit status and output as # lines
 # shellcheck shell=bash
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
+# shellcheck source=../lib/virt-omem.sh
+. "$top_srcdir/tests/lib/virt-omem.sh"
 
-VIRT_OMEM=${VIRT_OMEM:-$top_builddir/libvirt-driver/virt-omem/virt-omem}
 CLI_DIR=$top_srcdir/tests/cli
 TEST_URI=test://$CLI_DIR/node.xml
 # No test may reach a real libvirtd or omemd by accident.
 export LIBVIRT_DEFAULT_URI=$TEST_URI
 unset OMEM_STATUS_SOCKET
+OMEM_VIRT_OMEM_URI=
 
-TAP_COUNT=0
-TAP_FAILED=0
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/virt-omem-test.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
-ok() {
-    TAP_COUNT=$((TAP_COUNT + 1))
-    echo "ok $TAP_COUNT - $*"
-}
-
-not_ok() {
-    TAP_COUNT=$((TAP_COUNT + 1))
-    TAP_FAILED=$((TAP_FAILED + 1))
-    echo "not ok $TAP_COUNT - $1"
-    shift
-    local line
-    for line in "$@"; do diag "$line"; done
-}
-
-diag() {
-    printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-done_testing() {
-    echo "1..$TAP_COUNT"
-    [ "$TAP_FAILED" = 0 ]
-}
-
-# vo ARGS...: run virt-omem with stdin from /dev/null unless redirected.
-vo() {
-    RC=0
-    "$VIRT_OMEM" "$@" </dev/null >"$SCRATCH/out" 2>"$SCRATCH/err" || RC=$?
-    OUT=$(cat "$SCRATCH/out")
-    ERR=$(cat "$SCRATCH/err")
-}
-
-# vo_in FILE ARGS...: the same with FILE as stdin.
-vo_in() {
-    local input=$1
-    shift
-    RC=0
-    "$VIRT_OMEM" "$@" <"$input" >"$SCRATCH/out" 2>"$SCRATCH/err" || RC=$?
-    OUT=$(cat "$SCRATCH/out")
-    ERR=$(cat "$SCRATCH/err")
-}
-
 show() {
     diag "exit $RC" "stdout: $OUT" "stderr: $ERR"
+}
+
+expect_that() {
+    local description=$1
+    shift
+    if "$@"; then ok "$description"; else not_ok "$description"; show; fi
 }
 
 expect_rc() {
@@ -96,4 +68,4 @@ expect_err() {
     if grep -Eq -- "$1" <<<"$ERR"; then ok "$2"; else not_ok "$2" "stderr lacks /$1/"; show; fi
 }
 
-[ -x "$VIRT_OMEM" ] || { echo "Bail out! $VIRT_OMEM is not built"; exit 1; }
+vo_require

@@ -11,13 +11,8 @@
 
 BOOT_TIMEOUT=120
 EVENT_TIMEOUT=10
-VIRT_OMEM=$top_builddir/libvirt-driver/virt-omem/virt-omem
 CONTRACT_NS=urn:omem:contract:1
 MIB=1048576
-
-vo() {
-    "$VIRT_OMEM" -c "$OMEM_URI" "$@"
-}
 
 # contract_cap NAME live|config: the cap in the contract element, in bytes
 # (libomem-virt writes unit="bytes"), or nothing when the element has none.
@@ -123,7 +118,7 @@ scenario_contract_live() {
 }
 
 guest_require_host
-[ -x "$VIRT_OMEM" ] || bail_out "$VIRT_OMEM is not built; run make"
+vo_require
 script_start=$(omem_now)
 
 guest_start contract --boot-mib 256 --vmem-mib 768 || bail_out "could not start the guest (see contract.log)"
@@ -132,14 +127,9 @@ if command -v virt-xml-validate >/dev/null 2>&1; then
     check "the XML built by virt-omem convert validates with virt-xml-validate" \
         virt-xml-validate "$xml" domain
 else
-    ok "the XML built by virt-omem convert validates # SKIP no virt-xml-validate (libvirt-clients)"
+    skip "the XML built by virt-omem convert validates" "no virt-xml-validate (libvirt-clients)"
 fi
-if marker=$(guest_wait_for "$GUEST" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1); then
-    ok "the converted guest boots ($(omem_elapsed "$script_start")s)"
-else
-    not_ok "the converted guest boots" "$marker"
-    bail_out "no guest, nothing else to test"
-fi
+guest_boot_ok "the converted guest boots" "$script_start" "$BOOT_TIMEOUT" any "$GUEST"
 
 guest_scenario "live contract changes" scenario_contract_live
 

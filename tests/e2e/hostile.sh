@@ -41,8 +41,6 @@ set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-# shellcheck source=../lib/guest.sh
-. "$top_srcdir/tests/lib/guest.sh"
 # shellcheck source=../lib/omem.sh
 . "$top_srcdir/tests/lib/omem.sh"
 
@@ -71,27 +69,6 @@ ATTACH_TIMEOUT=60
 SETTLE_TIMEOUT=20
 INJECT=/sys/kernel/debug/omem_client/inject
 
-SAMPLES=
-SAMPLER_PID=
-CONFIG=
-
-cleanup() {
-    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
-    omemd_cleanup
-    guest_cleanup
-    [ -n "$SAMPLES" ] && rm -f "$SAMPLES"
-    [ -n "$CONFIG" ] && rm -f "$CONFIG"
-    return 0
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-
-# counter NAME FIELD: one "field: value" of the guest module's status.
-counter() {
-    guest_run "$1" omem_status 30 | sed -n "s/^$2: //p"
-}
-
 inject() {
     guest_run "$A" "echo $1 > $INJECT" 30
 }
@@ -100,10 +77,6 @@ inject() {
 # cut-off itself and anything else said about a broken ring.
 cut_off_lines() {
     omemd_log_since "$1" | grep -E "vm $A: .*(cut off|out of range|broke the)"
-}
-
-session_state_is() {
-    [ "$(omem_status_get "$1" session.state 2>/dev/null)" = "$2" ]
 }
 
 # reattach: detach A's transport device and attach the same one again:
@@ -121,14 +94,14 @@ reattach() {
 # session_reopened GENERATION: omemd has A's session open on a later
 # connection than GENERATION.
 session_reopened() {
-    session_state_is "$A" open &&
+    omem_status_is "$A" session.state open &&
         [ "$(omem_status_get "$A" session.generation)" -gt "$1" ] 2>/dev/null
 }
 
-# sample: A's requested and plugged MiB, twice a second, into $SAMPLES.
+# sample: A's requested and plugged MiB, twice a second, into $OMEM_SAMPLES.
 sample() {
     while :; do
-        echo "$(omem_requested_mib "$A") $(omem_plugged_mib "$A")" >>"$SAMPLES"
+        echo "$(omem_requested_mib "$A") $(omem_plugged_mib "$A")" >>"$OMEM_SAMPLES"
         sleep 0.5
     done
 }
@@ -136,22 +109,21 @@ sample() {
 # check_contract WHAT: A never went past its cap or below min (0).
 check_contract() {
     local peak
-    peak=$(awk 'NF == 2 { if ($1 > m) m = $1; if ($2 > m) m = $2 } END { print m + 0 }' "$SAMPLES")
-    check "$1: A's requested and plugged never past cap - boot (peak $peak of $A_MAX_PLUGGED_MIB MiB, $(wc -l <"$SAMPLES") samples)" \
+    peak=$(awk 'NF == 2 { if ($1 > m) m = $1; if ($2 > m) m = $2 } END { print m + 0 }' "$OMEM_SAMPLES")
+    check "$1: A's requested and plugged never past cap - boot (peak $peak of $A_MAX_PLUGGED_MIB MiB, $(wc -l <"$OMEM_SAMPLES") samples)" \
         test "$peak" -le "$A_MAX_PLUGGED_MIB"
 }
 
 # check_bystander WHAT: omemd runs, B's session is untouched.
 check_bystander() {
     check "$1: omemd still runs" kill -0 "$OMEMD_PID"
-    check "$1: B's session is open in omemd" session_state_is "$B" open
+    check "$1: B's session is open in omemd" omem_status_is "$B" session.state open
 }
 
 # check_cut_off WHAT WHY MARK: A is cut off for WHY with exactly one line.
 check_cut_off() {
     local what=$1 why=$2 mark=$3 lines
-    poll_until "$SETTLE_TIMEOUT" session_state_is "$A" cut-off
-    check "$what: omemd cuts A off" session_state_is "$A" cut-off
+    check "$what: omemd cuts A off" poll_until "$SETTLE_TIMEOUT" omem_status_is "$A" session.state cut-off
     lines=$(cut_off_lines "$mark")
     check "$what: exactly one log line about it ($(printf '%s\n' "$lines" | grep -c .))" \
         test "$(printf '%s\n' "$lines" | grep -c .)" = 1
@@ -159,7 +131,7 @@ check_cut_off() {
         grep -q "vm $A: cut off (GOODBYE PROTOCOL): the guest $why" <<<"$lines"
     # omemd never blocks on a guest: when A has not read its replies
     # (the flood fills the host->guest ring), the GOODBYE is dropped.
-    if poll_until 10 guest_state_is "$A" closed; then
+    if poll_until 10 omem_client_state_is "$A" closed; then
         diag "$what: A's module saw the GOODBYE"
     else
         diag "$what: A's module did not get the GOODBYE (state $(omem_session_state "$A"))"
@@ -167,12 +139,8 @@ check_cut_off() {
     check_bystander "$what"
 }
 
-guest_state_is() {
-    [ "$(omem_session_state "$1")" = "$2" ]
-}
-
 errors_received_at_least() {
-    [ "$(counter "$A" errors_received)" -ge "$1" ] 2>/dev/null
+    [ "$(omem_client_field "$A" errors_received)" -ge "$1" ] 2>/dev/null
 }
 
 # trust_lines MARK NAME: omemd's "trust lowered" lines about NAME since MARK.
@@ -182,21 +150,6 @@ trust_lines() {
 
 trust_lowered_seen() {
     [ -n "$(trust_lines "$1" "$2")" ]
-}
-
-# spawned_done NAME JOB: the guest's command spawned as JOB has ended
-# (the guest's `finished JOB` says 255 while it runs).
-spawned_done() {
-    local status
-    guest_run "$1" "finished $2" 30 >/dev/null
-    status=$?
-    [ "$status" != 255 ] && [ "$status" != 124 ]
-}
-
-# spawned_running NAME JOB: the guest says JOB still runs.
-spawned_running() {
-    guest_run "$1" "finished $2" 30 >/dev/null
-    [ $? = 255 ]
 }
 
 # check_trust_lowered WHAT NAME MARK: exactly one "trust lowered" line
@@ -243,9 +196,9 @@ scenario_idle_demand() {
     check "idle-demand: after that A's requested rose by at most $TRUST_STEP_MIB MiB per 10 s ($rise MiB, $(wc -l <"$rates") samples from $lowered_at ms)" \
         test "$rise" -le "$TRUST_STEP_MIB"
     rm -f "$rates"
-    poll_until 20 spawned_done "$A" idle || diag "idle-demand: A's injection still runs"
+    poll_until 20 guest_job_ended "$A" idle || diag "idle-demand: A's injection still runs"
     check_trust_lowered idle-demand "$A" "$mark"
-    check "idle-demand: A's session stays open" session_state_is "$A" open
+    check "idle-demand: A's session stays open" omem_status_is "$A" session.state open
     check_contract idle-demand
 }
 
@@ -277,18 +230,18 @@ scenario_fake_surplus() {
     check_trust_lowered fake-surplus "$C" "$mark"
     check "fake-surplus: C's memload was not OOM-killed (oom_kill $oom_before -> $(omem_guest_oom_kills "$C"))" \
         test "${oom_before:-x}" = "$(omem_guest_oom_kills "$C")"
-    check "fake-surplus: C's memload still runs" spawned_running "$C" load
+    check "fake-surplus: C's memload still runs" guest_job_running "$C" load
 }
 
 
 scenario_lie() {
     local errors mark
-    errors=$(counter "$A" errors_received)
+    errors=$(omem_client_field "$A" errors_received)
     mark=$(omemd_log_mark)
     inject lie >/dev/null
     check "lie: omemd answers DEMAND 2^63 with ERROR" poll_until 10 errors_received_at_least $((errors + 1))
     sleep 2
-    check "lie: A's session stays open" session_state_is "$A" open
+    check "lie: A's session stays open" omem_status_is "$A" session.state open
     check "lie: no cut-off line" test -z "$(cut_off_lines "$mark")"
     check_contract lie
     check_bystander lie
@@ -296,24 +249,24 @@ scenario_lie() {
 
 scenario_garbage_errors() {
     local errors mark refused
-    errors=$(counter "$A" errors_received)
+    errors=$(omem_client_field "$A" errors_received)
     mark=$(omemd_log_mark)
     inject "garbage 3" >/dev/null
     check "garbage 3: three ERROR replies" poll_until 10 errors_received_at_least $((errors + 3))
     refused=$(omemd_log_since "$mark" | grep -c "vm $A: refused a guest message")
     check "garbage 3: one 'refused' log line ($refused)" test "$refused" = 1
-    check "garbage 3: A's session stays open" session_state_is "$A" open
+    check "garbage 3: A's session stays open" omem_status_is "$A" session.state open
     check_bystander "garbage 3"
 }
 
 scenario_flood() {
     local denies mark
-    denies=$(counter "$A" denies)
+    denies=$(omem_client_field "$A" denies)
     mark=$(omemd_log_mark)
     inject "flood 300" >/dev/null
     check_cut_off "flood" "flooding (rate limit)" "$mark"
-    check "flood: DENY replies reached A ($denies -> $(counter "$A" denies))" \
-        test "$(counter "$A" denies)" -gt "$denies"
+    check "flood: DENY replies reached A ($denies -> $(omem_client_field "$A" denies))" \
+        test "$(omem_client_field "$A" denies)" -gt "$denies"
     sleep 2
     check_contract flood
 }
@@ -344,20 +297,16 @@ scenario_reload() {
     mark=$(omemd_log_mark)
     kill -HUP "$OMEMD_PID"
     check "reload: omemd applies the new config" omemd_wait_log "config reloaded" 10 "$mark"
-    check "reload: A's session stayed open" session_state_is "$A" open
+    check "reload: A's session stayed open" omem_status_is "$A" session.state open
     mark=$(omemd_log_mark)
     inject "garbage 3" >/dev/null
     check_cut_off "reload, garbage 3" "too many protocol errors" "$mark"
 }
 
-hostile_scenario() {
-    omem_timed scenario "$@"
-}
-
 # ---------------------------------------------------------------- main
 
 guest_require_host
-[ -x "$OMEM_VIRT_OMEM" ] || bail_out "$OMEM_VIRT_OMEM is not built; run make"
+vo_require
 omemd_built || skip_all "host-server/omemd is not built"
 # The misbehaviour needs the module's test-only fault injection; without
 # it there is nothing to test, so skip before three guests boot for nothing.
@@ -378,15 +327,7 @@ A=$GUEST
 guest_start hostile-c --boot-mib "$BOOT_MIB" --vmem-mib "$C_VMEM_MIB" ||
     bail_out "could not start guest C"
 C=$GUEST
-for name in "$A" "$B" "$C"; do
-    marker=$(guest_wait_for "$name" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1) ||
-        bail_out "$name does not boot: $marker"
-    case $marker in
-        *omem_client=loaded*) ;;
-        *) bail_out "omem_client.ko is not loaded in $name (built? see configure)" ;;
-    esac
-done
-ok "A, B and C boot ($(omem_elapsed "$script_start")s)"
+guest_boot_ok "A, B and C boot" "$script_start" "$BOOT_TIMEOUT" client "$A" "$B" "$C"
 
 thp_a() {
     guest_run "$A" "cat /sys/kernel/mm/transparent_hugepage/$1" 30
@@ -398,11 +339,13 @@ check "A: the module still restored what the small boot wiped (defrag $(thp_a de
 check "A: no khugepaged" test -z "$(guest_run "$A" "cat /proc/[0-9]*/comm" 30 | grep -x khugepaged)"
 
 CONFIG=$(mktemp)
+omem_remove_at_exit "$CONFIG"
 omemd_start --config "$CONFIG" --budget "$BUDGET" || bail_out "omemd does not start: $(omemd_log | tail -n 5)"
 if omem_wait_session "$A" "$ATTACH_TIMEOUT" && omem_wait_session "$B" "$ATTACH_TIMEOUT" &&
     omem_wait_session "$C" "$ATTACH_TIMEOUT"; then
     ok "omemd attaches the three guests and their sessions open ($(omem_elapsed "$script_start")s)"
 else
+    not_ok "omemd attaches the three guests and their sessions open"
     bail_out "no sessions: $(omemd_log | tail -n 10)"
 fi
 if guest_run "$A" "test -e $INJECT" 30 >/dev/null; then
@@ -412,42 +355,33 @@ else
 fi
 output=$(vo setmem-outsourced "$A" "${CAP_MIB}M" --live --wait --timeout 30 2>&1) ||
     bail_out "setmem-outsourced $A ${CAP_MIB}M: $output"
-omemd_wait_log "vm $A: contract changed" 15 >/dev/null ||
-    diag "omemd did not log A's new contract"
-ok "A capped at $CAP_MIB MiB total"
+check "A capped at $CAP_MIB MiB total: omemd logs A's new contract with that cap" \
+    omemd_wait_log "vm $A: contract: min .*, cap $CAP_MIB MiB" 15
 
 B_OOM_BEFORE=$(omem_guest_oom_kills "$B")
 B_PLUGGED_BEFORE=$(omem_plugged_mib "$B")
-guest_run "$B" "spawn load memload --size $B_LOAD --step 32M --interval 250ms --hold forever" 30 >/dev/null
-guest_run "$C" "spawn load memload --size $C_LOAD --step 32M --interval 250ms --hold forever" 30 >/dev/null
-SAMPLES=$(mktemp)
-sample &
-SAMPLER_PID=$!
-omem_track_pid "$SAMPLER_PID"
+memload_spawn "$B" load "--size $B_LOAD --step 32M --interval 250ms --hold forever"
+memload_spawn "$C" load "--size $C_LOAD --step 32M --interval 250ms --hold forever"
+omem_sampler_start sample || bail_out "cannot start the sampler"
 
-hostile_scenario "idle demand" scenario_idle_demand
-hostile_scenario "lie" scenario_lie
-hostile_scenario "garbage under the error limit" scenario_garbage_errors
-hostile_scenario "flood" scenario_flood
-hostile_scenario "garbage past the error limit" scenario_garbage_cut_off
-hostile_scenario "ring index" scenario_index
-hostile_scenario "reload" scenario_reload
+omem_timed scenario "idle demand" scenario_idle_demand
+omem_timed scenario "lie" scenario_lie
+omem_timed scenario "garbage under the error limit" scenario_garbage_errors
+omem_timed scenario "flood" scenario_flood
+omem_timed scenario "garbage past the error limit" scenario_garbage_cut_off
+omem_timed scenario "ring index" scenario_index
+omem_timed scenario "reload" scenario_reload
 
-c_holding() {
-    guest_run "$C" "cat /tmp/load.log" 30 | grep -q '^memload: holding'
-}
-poll_until 60 c_holding || diag "C's memload does not hold $C_LOAD yet: $(guest_run "$C" 'cat /tmp/load.log' 30 | tail -n 1)"
-hostile_scenario "fake surplus" scenario_fake_surplus
+poll_until 60 memload_holding "$C" load ||
+    diag "C's memload does not hold $C_LOAD yet: $(memload_log "$C" load | tail -n 1)"
+omem_timed scenario "fake surplus" scenario_fake_surplus
 
 # ---------------------------------------------------------------- B, A, omemd
 
-holding() {
-    guest_run "$B" "cat /tmp/load.log" 30 | grep -q '^memload: holding'
-}
-if poll_until 60 holding; then
+if poll_until 60 memload_holding "$B" load; then
     ok "B's memload holds $B_LOAD ($(omem_elapsed "$script_start")s)"
 else
-    not_ok "B's memload holds $B_LOAD" "$(guest_run "$B" 'cat /tmp/load.log' 30 | tail -n 3)"
+    not_ok "B's memload holds $B_LOAD" "$(memload_tail "$B" load)"
 fi
 plugged=$(omem_plugged_mib "$B")
 check "B's DEMANDs were granted: plugged $B_PLUGGED_BEFORE -> $plugged MiB (>= $B_MIN_PLUGGED_MIB)" \
@@ -455,9 +389,9 @@ check "B's DEMANDs were granted: plugged $B_PLUGGED_BEFORE -> $plugged MiB (>= $
 check "omemd logged GRANTs for B" grep -q "vm $B: DEMAND .* -> GRANT" <<<"$(omemd_log)"
 oom=$(omem_guest_oom_kills "$B")
 check "no OOM kill in B (oom_kill $B_OOM_BEFORE -> $oom)" test "${B_OOM_BEFORE:-x}" = "${oom:-y}"
-check "B's module kept its one session (sessions_opened $(counter "$B" sessions_opened))" \
-    test "$(counter "$B" sessions_opened)" = 1
-check "B's session is open in the guest" guest_state_is "$B" open
+check "B's module kept its one session (sessions_opened $(omem_client_field "$B" sessions_opened))" \
+    test "$(omem_client_field "$B" sessions_opened)" = 1
+check "B's session is open in the guest" omem_client_state_is "$B" open
 check "omemd never cut B off" test -z "$(omemd_log | grep "vm $B: .*cut off")"
 check "A still runs and answers" guest_run "$A" true 30
 check_contract "throughout"

@@ -22,8 +22,8 @@
 #   6. foreign    `virsh update-memory-device --requested-size` behind
 #                 omemd's back: omemd logs it and adopts boot + that size as
 #                 the cap in the contract
-# Scenarios are plain functions, not guest_scenario: its reset detaches the
-# <shmem> and requests 0, which is omemd's to do.
+# Scenarios run with guest_scenario --keep: its reset would detach the
+# <shmem> and request 0, which is omemd's to do.
 #
 # omemd_start (tests/lib/omem.sh) limits omemd to this script's guest
 # (--domains "omemtest-*-$$"), so the script may run beside other
@@ -32,8 +32,6 @@ set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-# shellcheck source=../lib/guest.sh
-. "$top_srcdir/tests/lib/guest.sh"
 # shellcheck source=../lib/omem.sh
 . "$top_srcdir/tests/lib/omem.sh"
 
@@ -58,60 +56,9 @@ MAX_MIB=$((BOOT_MIB + VMEM_MIB))
 OVERHEAD_MIB=128
 BUDGET=$((BOOT_MIB + VMEM_MIB + OVERHEAD_MIB))M
 
-cleanup() {
-    omemd_cleanup
-    guest_cleanup
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-
-# outsourcing_scenario DESCRIPTION FUNCTION: run one scenario; afterwards
-# the guest must still run and answer, else the script ends.
-outsourcing_scenario() {
-    local description=$1 start
-    shift
-    diag "scenario: $description"
-    start=$(omem_now)
-    "$@"
-    diag "scenario: $description took $(omem_elapsed "$start")s"
-    guest_alive "$GUEST" || bail_out "guest $GUEST stopped during '$description'"
-    guest_run "$GUEST" true 30 >/dev/null ||
-        bail_out "guest $GUEST no longer answers after '$description'"
-}
-
-# memload_spawn NAME ARGS: start memload in the guest in the background.
-memload_spawn() {
-    guest_run "$GUEST" "spawn $1 memload $2" 30 >/dev/null
-}
-
-# memload_log NAME: its output so far.
-memload_log() {
-    guest_run "$GUEST" "cat /tmp/$1.log" 30
-}
-
-# memload_status NAME: its exit status, 255 while it runs.
-memload_status() {
-    local status=0
-    guest_run "$GUEST" "finished $1" 30 >/dev/null || status=$?
-    echo "$status"
-}
-
-memload_holding() {
-    memload_log "$1" | grep -q '^memload: holding'
-}
-
-memload_ended() {
-    [ "$(memload_status "$1")" != 255 ]
-}
-
+# plugged_below MIB: the guest has less than MIB plugged.
 plugged_below() {
-    local plugged
-    plugged=$(omem_plugged_mib "$GUEST") && [ "$plugged" -lt "$1" ]
-}
-
-plugged_at_least() {
-    omem_plugged_at_least "$GUEST" "$1"
+    omem_plugged_at_most "$GUEST" $(($1 - 1))
 }
 
 # ---------------------------------------------------------------- 4. no daemon
@@ -155,7 +102,7 @@ scenario_no_daemon() {
 
 # grow NAME INTERVAL: start memload taking 1 GiB in 64 MiB steps.
 grow() {
-    memload_spawn "$1" "--size 1024M --step 64M --interval $2 --hold forever --release-file /tmp/$1.release"
+    memload_spawn "$GUEST" "$1" "--size 1024M --step 64M --interval $2 --hold forever --release-file /tmp/$1.release"
 }
 
 scenario_grow() {
@@ -163,18 +110,18 @@ scenario_grow() {
     oom_before=$(omem_guest_oom_kills "$GUEST")
     start=$(omem_now)
     grow grow 200ms
-    if poll_until "$GROW_TIMEOUT" memload_holding grow; then
+    if poll_until "$GROW_TIMEOUT" memload_holding "$GUEST" grow; then
         ok "memload takes 1 GiB in 64 MiB steps on a 256 MiB guest ($(omem_elapsed "$start")s)"
     else
         not_ok "memload takes 1 GiB in 64 MiB steps on a 256 MiB guest" \
-            "status $(memload_status grow) after ${GROW_TIMEOUT}s:" "$(memload_log grow | tail -n 5)" \
+            "status $(guest_job_status "$GUEST" grow) after ${GROW_TIMEOUT}s:" "$(memload_log "$GUEST" grow | tail -n 5)" \
             "$(omemd_log | tail -n 10)"
     fi
     oom_after=$(omem_guest_oom_kills "$GUEST")
     check "no OOM kill in the guest (oom_kill $oom_before -> $oom_after)" \
         test "${oom_before:-x}" = "${oom_after:-y}"
     # libvirt's <current> lags the guest by up to a second.
-    poll_until 5 plugged_at_least "$GROW_MIN_PLUGGED_MIB"
+    poll_until 5 omem_plugged_at_least "$GUEST" "$GROW_MIN_PLUGGED_MIB"
     plugged=$(omem_plugged_mib "$GUEST")
     check "plugged >= $GROW_MIN_PLUGGED_MIB MiB (it is ${plugged:-?} MiB)" \
         test "${plugged:-0}" -ge "$GROW_MIN_PLUGGED_MIB"
@@ -186,8 +133,8 @@ scenario_give_back() {
     local rss_before rss_after plugged start fell
     rss_before=$(omem_rss_shmem_kib "$GUEST")
     guest_run "$GUEST" "touch /tmp/grow.release" 30 >/dev/null
-    poll_until 60 memload_ended grow
-    check "memload frees its 1 GiB and exits 0" test "$(memload_status grow)" = 0
+    poll_until 60 guest_job_ended "$GUEST" grow
+    check "memload frees its 1 GiB and exits 0" test "$(guest_job_status "$GUEST" grow)" = 0
     start=$(omem_now)
     if poll_until "$GIVE_BACK_TIMEOUT" plugged_below "$BOOT_MIB"; then
         ok "within ${GIVE_BACK_TIMEOUT}s plugged is under $BOOT_MIB MiB ($(omem_plugged_mib "$GUEST") MiB after $(omem_elapsed "$start")s)"
@@ -208,14 +155,15 @@ scenario_restart() {
     local oom_before oom_after before after mark start
     oom_before=$(omem_guest_oom_kills "$GUEST")
     grow regrow 500ms
-    if ! poll_until 90 plugged_at_least 256; then
+    if ! poll_until 90 omem_plugged_at_least "$GUEST" 256; then
         not_ok "the guest grows past 256 MiB plugged before omemd is killed" \
             "plugged $(omem_plugged_mib "$GUEST") MiB"
         return
     fi
     omemd_kill9
     before=$(omem_plugged_mib "$GUEST")
-    ok "omemd killed with SIGKILL mid-growth (plugged $before MiB)"
+    diag "omemd killed with SIGKILL mid-growth (plugged $before MiB)"
+    check "the killed omemd is gone: its status socket no longer answers" not omem_status_raw
     mark=$(omemd_log_mark)
     start=$(omem_now)
     if ! omemd_start --budget "$BUDGET"; then
@@ -230,35 +178,28 @@ scenario_restart() {
             "$(omemd_log_since "$mark" | tail -n 10)" "$(guest_run "$GUEST" omem_status 2>&1)"
     fi
     # What the new omemd found is what the guest had: nothing unplugged.
-    after=$(omemd_log_since "$mark" | sed -n "s/.*vm $GUEST: managed .*plugged \([0-9.]* [KMG]iB\).*/\1/p" | head -n 1)
-    check "the new omemd takes over the plugged size unchanged (before kill $before MiB, found ${after:-?})" \
-        test "$(omem_size_mib "$after")" = "$before"
-    if poll_until "$GROW_TIMEOUT" memload_holding regrow; then
+    after=$(omem_found_plugged_mib "$GUEST" "$mark")
+    check "the new omemd takes over the plugged size unchanged (before kill $before MiB, found $after MiB)" \
+        test "$after" = "$before"
+    if poll_until "$GROW_TIMEOUT" memload_holding "$GUEST" regrow; then
         ok "the growth goes on to 1 GiB ($(omem_plugged_mib "$GUEST") MiB plugged)"
     else
-        not_ok "the growth goes on to 1 GiB" "status $(memload_status regrow):" \
-            "$(memload_log regrow | tail -n 5)" "$(omemd_log_since "$mark" | tail -n 10)"
+        not_ok "the growth goes on to 1 GiB" "status $(guest_job_status "$GUEST" regrow):" \
+            "$(memload_log "$GUEST" regrow | tail -n 5)" "$(omemd_log_since "$mark" | tail -n 10)"
     fi
     oom_after=$(omem_guest_oom_kills "$GUEST")
     check "no OOM kill across the restart (oom_kill $oom_before -> $oom_after)" \
         test "${oom_before:-x}" = "${oom_after:-y}"
     guest_run "$GUEST" "signal regrow TERM" 30 >/dev/null
-    poll_until 60 memload_ended regrow
+    poll_until 60 guest_job_ended "$GUEST" regrow
     poll_until "$GIVE_BACK_TIMEOUT" plugged_below "$BOOT_MIB" ||
         diag "after the restart scenario $(omem_plugged_mib "$GUEST") MiB are still plugged"
-}
-
-# omem_size_mib "1.5 GiB"|"768 MiB"|"0 B": omemd's printed size in MiB.
-omem_size_mib() {
-    awk -v v="${1%% *}" -v u="${1##* }" 'BEGIN {
-        m = (u == "GiB") ? 1024 : (u == "MiB") ? 1 : (u == "KiB") ? 1 / 1024 : 0
-        printf "%d\n", v * m }'
 }
 
 # ---------------------------------------------------------------- 3. cap
 
 scenario_cap() {
-    local output status=0 peak=0 total plugged oom_before oom_after ended
+    local output status=0 peak=0 total plugged requested oom_before oom_after ended
     output=$(vo setmem-outsourced "$GUEST" "${CAP_MIB}M" --live 2>&1) || status=$?
     if [ "$status" != 0 ]; then
         not_ok "setmem-outsourced ${CAP_MIB}M --live" "exit $status: $output"
@@ -275,18 +216,18 @@ scenario_cap() {
         [ "$total" -gt "$peak" ] && peak=$total
         requested=$(omem_requested_mib "$GUEST") || requested=0
         [ $((BOOT_MIB + requested)) -gt "$peak" ] && peak=$((BOOT_MIB + requested))
-        memload_ended capped && { ended=1; break; }
+        guest_job_ended "$GUEST" capped && { ended=1; break; }
         sleep 0.5
     done
     check "boot + plugged never exceeds the cap (peak $peak MiB, cap $CAP_MIB MiB)" \
         test "$peak" -le "$CAP_MIB"
     oom_after=$(omem_guest_oom_kills "$GUEST")
-    status=$(memload_status capped)
+    status=$(guest_job_status "$GUEST" capped)
     if [ "${ended:-0}" = 1 ] && [ "$status" = 137 ] && [ "${oom_after:-0}" -gt "${oom_before:-0}" ]; then
         ok "the guest's OOM killer kills memload (exit $status, oom_kill $oom_before -> $oom_after)"
     else
         not_ok "the guest's OOM killer kills memload" \
-            "memload status $status, oom_kill $oom_before -> $oom_after" "$(memload_log capped | tail -n 3)" \
+            "memload status $status, oom_kill $oom_before -> $oom_after" "$(memload_tail "$GUEST" capped)" \
             "$(guest_run "$GUEST" 'klog 10' 2>&1)"
         guest_run "$GUEST" "signal capped KILL" 30 >/dev/null
     fi
@@ -323,29 +264,20 @@ scenario_foreign() {
 # ---------------------------------------------------------------- main
 
 guest_require_host
-[ -x "$OMEM_VIRT_OMEM" ] || bail_out "$OMEM_VIRT_OMEM is not built; run make"
+vo_require
 omemd_built || skip_all "host-server/omemd is not built"
 script_start=$(omem_now)
 
 guest_start outsourcing --boot-mib "$BOOT_MIB" --vmem-mib "$VMEM_MIB" ||
     bail_out "could not start the guest"
-if marker=$(guest_wait_for "$GUEST" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1); then
-    ok "the guest boots ($(omem_elapsed "$script_start")s): ${marker#OMEM-GUEST: }"
-else
-    not_ok "the guest boots" "$marker"
-    bail_out "no guest, nothing else to test"
-fi
-case $marker in
-    *omem_client=loaded*) ;;
-    *) bail_out "omem_client.ko is not loaded in the guest (built? see configure)" ;;
-esac
+guest_boot_ok "the guest boots" "$script_start" "$BOOT_TIMEOUT" client "$GUEST"
 
-outsourcing_scenario "no daemon, then omemd" scenario_no_daemon
-outsourcing_scenario "grow to 1 GiB" scenario_grow
-outsourcing_scenario "give back" scenario_give_back
-outsourcing_scenario "omemd restarts mid-growth" scenario_restart
-outsourcing_scenario "cap" scenario_cap
-outsourcing_scenario "foreign resize adopted as cap" scenario_foreign
+guest_scenario --keep "no daemon, then omemd" scenario_no_daemon
+guest_scenario --keep "grow to 1 GiB" scenario_grow
+guest_scenario --keep "give back" scenario_give_back
+guest_scenario --keep "omemd restarts mid-growth" scenario_restart
+guest_scenario --keep "cap" scenario_cap
+guest_scenario --keep "foreign resize adopted as cap" scenario_foreign
 
 diag "whole outsourcing scenario: $(omem_elapsed "$script_start")s"
 done_testing

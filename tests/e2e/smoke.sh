@@ -18,8 +18,8 @@ set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-# shellcheck source=../lib/guest.sh
-. "$top_srcdir/tests/lib/guest.sh"
+# shellcheck source=../lib/omem.sh
+. "$top_srcdir/tests/lib/omem.sh"
 
 # Bounds, generous for TCG on two shared cores (a boot takes ~7 s, a
 # 256 MiB plug well under a second).
@@ -57,16 +57,12 @@ guest_has_pci() {
     guest_run "$1" pci 30 | awk -v id="$2" '$2 == id { found = 1 } END { exit !found }'
 }
 
-guest_lacks_pci() {
-    ! guest_has_pci "$@"
-}
-
 # wait_pci NAME ID PRESENT(1|0) TIMEOUT
 wait_pci() {
     if [ "$3" = 1 ]; then
         poll_until "$4" guest_has_pci "$1" "$2"
     else
-        poll_until "$4" guest_lacks_pci "$1" "$2"
+        poll_until "$4" not guest_has_pci "$1" "$2"
     fi
 }
 
@@ -144,28 +140,19 @@ stop_server() {
     fi
 }
 
-# omem_field NAME FIELD: one value of the guest module's debugfs status.
-omem_field() {
-    guest_run "$1" omem_status 30 | sed -n "s/^$2: //p"
-}
-
-# session_open NAME: omem_client.ko reports an open session.
-session_open() {
-    [ "$(omem_field "$1" state)" = open ]
-}
-
 # check_session NAME LABEL: the guest module opens an omem-rpc session with
 # the server and PING/PONG round trips succeed over it.
 check_session() {
     local name=$1 label=$2 start result
     if [ "$CLIENT_LOADED" != 1 ]; then
-        ok "$label: omem_client.ko opens an omem-rpc session # SKIP omem_client.ko not in the guest (configure found no kernel build tree)"
-        ok "$label: PING/PONG round trips over omem-rpc # SKIP omem_client.ko not in the guest"
+        skip "$label: omem_client.ko opens an omem-rpc session" \
+            "omem_client.ko not in the guest (configure found no kernel build tree)"
+        skip "$label: PING/PONG round trips over omem-rpc" "omem_client.ko not in the guest"
         return
     fi
     start=$(omem_now)
-    if poll_until "$SESSION_TIMEOUT" session_open "$name"; then
-        ok "$label: omem_client.ko opens an omem-rpc session, protocol v$(omem_field "$name" version), generation $(omem_field "$name" generation) ($(omem_elapsed "$start")s)"
+    if omem_wait_session "$name" "$SESSION_TIMEOUT"; then
+        ok "$label: omem_client.ko opens an omem-rpc session, protocol v$(omem_client_field "$name" version), generation $(omem_client_field "$name" generation) ($(omem_elapsed "$start")s)"
     else
         not_ok "$label: omem_client.ko opens an omem-rpc session" \
             "no open session within ${SESSION_TIMEOUT}s:" "$(guest_run "$name" omem_status 30 2>&1)" \
@@ -288,13 +275,8 @@ script_start=$(omem_now)
 
 # Its messages (image build, virsh errors) go to stderr, i.e. the test log.
 guest_start smoke || bail_out "could not start the guest (see smoke.log)"
-if marker=$(guest_wait_for "$GUEST" 'OMEM-GUEST: booted' "$BOOT_TIMEOUT" 2>&1); then
-    ok "the guest boots to /init ($(omem_elapsed "$script_start")s): ${marker#OMEM-GUEST: }"
-    case "$marker" in *omem_client=loaded*) CLIENT_LOADED=1 ;; *) CLIENT_LOADED=0 ;; esac
-else
-    not_ok "the guest boots to /init" "$marker"
-    bail_out "no guest, nothing else to test"
-fi
+guest_boot_ok "the guest boots to /init" "$script_start" "$BOOT_TIMEOUT" any "$GUEST"
+case $GUEST_BOOT_LINE in *omem_client=loaded*) CLIENT_LOADED=1 ;; *) CLIENT_LOADED=0 ;; esac
 
 guest_scenario "THP after a small boot" scenario_thp
 guest_scenario "virtio-mem plug and unplug" scenario_virtio_mem_plug

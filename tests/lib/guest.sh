@@ -43,6 +43,8 @@
 #   guest_domain_xml NAME             print the domain XML (the one place to swap
 #                                     for `virt-omem convert` later)
 #   guest_wait_for NAME REGEX TIMEOUT wait for a console line (ERE)
+#   guest_boot_ok DESCRIPTION START TIMEOUT CLIENT NAME...  the boot check,
+#                                     or bail out
 #   guest_run NAME COMMAND [TIMEOUT]  run a shell command line in the guest,
 #                                     print its output, return its status
 #   guest_meminfo NAME FIELD          MemTotal|MemFree|MemAvailable in kB
@@ -51,14 +53,20 @@
 #   guest_wait_plugged NAME KIB TIMEOUT  wait until <current> is KIB
 #   guest_attach_shmem NAME SOCKET [SHMEM_NAME]   live-attach ivshmem-doorbell
 #   guest_detach_shmem NAME [SHMEM_NAME]          live-detach it, wait until gone
-#   guest_scenario DESCRIPTION FUNCTION  run one scenario, reset the guest after
+#   guest_scenario [--keep] DESCRIPTION FUNCTION  run one scenario, reset
+#                                     the guest after (not with --keep)
 #   host_spawn NAME COMMAND...        start a host helper (sets HOST_PID)
 #   host_wait_line NAME REGEX TIMEOUT wait for a line on a helper's stdout
 #   host_stop PID                     stop a helper now (SIGTERM, then SIGKILL)
-#   ok / not_ok / check / diag / skip_all / bail_out / done_testing   TAP
+#   omem_at_exit FUNCTION             run FUNCTION at exit, before guest_cleanup
+#   omem_remove_at_exit PATH...       remove scratch files at exit
 #   guest_cleanup                     (trap) undo everything
+# TAP (ok, not_ok, check, skip, diag, bail_out, done_testing...) comes from
+# tests/lib/tap.sh, virt-omem (vo) from tests/lib/virt-omem.sh.
 # shellcheck shell=bash
 
+[ -n "${OMEM_GUEST_LOADED:-}" ] && return 0
+OMEM_GUEST_LOADED=1
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${OMEM_TEST_DIR:=/var/tmp/omem-tests}"
@@ -70,61 +78,19 @@
 OMEM_DOMAIN_PREFIX=omemtest-
 OMEM_URI=qemu:///system
 OMEM_PYTHON=/usr/bin/python3
+OMEM_VIRT_OMEM_URI=$OMEM_URI
+# shellcheck source=tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
+# shellcheck source=virt-omem.sh
+. "$top_srcdir/tests/lib/virt-omem.sh"
 
 GUEST=
 OMEM_GUESTS=()          # domains this script defined
 OMEM_HOST_PIDS=()       # host helpers this script started (and readers)
 HOST_PID=
-TAP_COUNT=0
-TAP_FAILED=0
 OMEM_CLEANED=0
-
-# ---------------------------------------------------------------- TAP
-
-ok() {
-    TAP_COUNT=$((TAP_COUNT + 1))
-    echo "ok $TAP_COUNT - $*"
-}
-
-# not_ok DESCRIPTION [DIAGNOSTIC...]: a failed check, reasons as # lines.
-not_ok() {
-    TAP_COUNT=$((TAP_COUNT + 1))
-    TAP_FAILED=$((TAP_FAILED + 1))
-    echo "not ok $TAP_COUNT - $1"
-    shift
-    local line
-    for line in "$@"; do diag "$line"; done
-}
-
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds; its output is shown
-# as diagnostics when it fails.
-check() {
-    local description=$1 output
-    shift
-    if output=$("$@" 2>&1); then
-        ok "$description"
-    else
-        not_ok "$description" "command failed: $*" "$output"
-    fi
-}
-
-diag() {
-    printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-skip_all() {
-    echo "1..0 # SKIP $*"
-    exit 0
-}
-
-bail_out() {
-    echo "Bail out! $*"
-    exit 1
-}
-
-done_testing() {
-    echo "1..$TAP_COUNT"
-}
+OMEM_CLEANUP_HOOKS=()   # omem_at_exit functions, run last first
+OMEM_CLEANUP_PATHS=()   # omem_remove_at_exit files and folders
 
 # ---------------------------------------------------------------- helpers
 
@@ -185,22 +151,26 @@ guest_require_host() {
         skip_all "libvirtd does not answer $OMEM_URI; start it with ci/libvirtd start"
 }
 
-# omem_stop_pid PID: SIGTERM, up to 10 s for it to exit, then SIGKILL.
+# omem_stop_pid PID: SIGTERM, up to 10 s for it to exit, then SIGKILL;
+# returns its exit status when it is a child of this shell.
 omem_stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
+    local pid=$1 status=0
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid" 2>/dev/null
+        return
+    fi
     kill -TERM "$pid" 2>/dev/null
     # bash reaps its exited children at once, so kill -0 fails as soon
     # as the helper is gone.
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.2
     done
     if kill -0 "$pid" 2>/dev/null; then
         kill -KILL "$pid" 2>/dev/null
     fi
-    wait "$pid" 2>/dev/null
-    return 0
+    wait "$pid" 2>/dev/null || status=$?
+    return "$status"
 }
 
 # guest_remove_domain NAME: destroy and undefine, ignoring "not found".
@@ -272,24 +242,36 @@ guest_cleanup_stale() {
 # can be attached live) and the omem contract.  Prints nothing and
 # returns non-zero when virt-omem is missing or refuses.
 guest_domain_xml() {
-    local name=$1 dir
-    dir=$(guest_rundir "$name")
+    local name=$1
     local total=$((GUEST_BOOT_MIB + GUEST_VMEM_MIB))
-    local convert=$top_builddir/libvirt-driver/virt-omem/virt-omem
-    [ -x "$convert" ] || {
-        echo "guest_domain_xml: $convert is not built; run make" >&2
+    [ -x "$OMEM_VIRT_OMEM" ] || {
+        echo "guest_domain_xml: $OMEM_VIRT_OMEM is not built; run make" >&2
         return 1
     }
-    "$convert" convert --boot "${GUEST_BOOT_MIB}M" --max "${total}M" - <<EOF
+    guest_plain_domain_xml "$name" "$total" "" "$GUEST_VCPUS" "$GUEST_CMDLINE" "" |
+        vo convert --boot "${GUEST_BOOT_MIB}M" --max "${total}M" -
+}
+
+# guest_plain_domain_xml NAME MEMORY_MIB CURRENT_MIB VCPUS CMDLINE DEVICES:
+# the ordinary domain every test guest starts from (q35 + ACPI, TCG, the
+# busybox image's direct kernel boot, no USB, the serial console on a unix
+# socket for the console reader), with MEMORY_MIB of RAM (CURRENT_MIB, if
+# not empty, for a balloon), CMDLINE added to the kernel's, and DEVICES
+# (XML) added to its devices.
+guest_plain_domain_xml() {
+    local name=$1 memory=$2 current=$3 vcpus=$4 cmdline=$5 devices=$6 dir
+    dir=$(guest_rundir "$name")
+    cat <<EOF
 <domain type='qemu'>
   <name>$name</name>
-  <memory unit='MiB'>$total</memory>
-  <vcpu>$GUEST_VCPUS</vcpu>
+  <memory unit='MiB'>$memory</memory>${current:+
+  <currentMemory unit='MiB'>$current</currentMemory>}
+  <vcpu>$vcpus</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$OMEM_TEST_DIR/img/vmlinuz</kernel>
     <initrd>$OMEM_TEST_DIR/img/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet loglevel=4 panic=-1 $GUEST_CMDLINE</cmdline>
+    <cmdline>console=ttyS0 quiet loglevel=4 panic=-1 $cmdline</cmdline>
   </os>
   <features>
     <acpi/>
@@ -304,7 +286,8 @@ guest_domain_xml() {
     <serial type='unix'>
       <source mode='bind' path='$dir/console.sock'/>
       <target port='0'/>
-    </serial>
+    </serial>${devices:+
+    $devices}
   </devices>
 </domain>
 EOF
@@ -430,6 +413,33 @@ guest_wait_for() {
     done
 }
 
+# guest_boot_ok DESCRIPTION START TIMEOUT CLIENT NAME...: wait (TIMEOUT s
+# each) for every NAME's boot line; with CLIENT "client", omem_client.ko
+# must be loaded in each ("any": either way).  ok "DESCRIPTION (Ns)" with the seconds since
+# START (omem_now) and, for one guest, its boot line; else not_ok and bail
+# out, as nothing else can be tested.  Sets GUEST_BOOT_LINE to the last
+# boot line without its "OMEM-GUEST: " prefix.
+guest_boot_ok() {
+    local description=$1 start=$2 timeout=$3 client=$4 name line
+    shift 4
+    for name in "$@"; do
+        if ! line=$(guest_wait_for "$name" 'OMEM-GUEST: booted' "$timeout" 2>&1); then
+            not_ok "$description" "$name: $line"
+            bail_out "$name does not boot, nothing else to test"
+        fi
+        if [ "$client" = client ] && [[ $line != *omem_client=loaded* ]]; then
+            not_ok "$description" "$name: $line"
+            bail_out "omem_client.ko is not loaded in $name (built? see configure)"
+        fi
+        GUEST_BOOT_LINE=${line#OMEM-GUEST: }
+    done
+    if [ $# = 1 ]; then
+        ok "$description ($(omem_elapsed "$start")s): $GUEST_BOOT_LINE"
+    else
+        ok "$description ($(omem_elapsed "$start")s)"
+    fi
+}
+
 guest_alive() {
     [ "$(omem_virsh domstate "$1" 2>/dev/null)" = running ]
 }
@@ -485,13 +495,21 @@ guest_set_requested() {
     fi
 }
 
+# guest_device_kib NAME FIELD: one <target> child (current, requested,
+# size) of the virtio-mem device in NAME's live XML, in KiB; fails
+# silently when there is none.
+guest_device_kib() {
+    local value
+    value=$(omem_virsh dumpxml "$1" --xpath "/domain/devices/memory[@model='virtio-mem']/target/$2/text()" 2>/dev/null)
+    [ -n "$value" ] && echo "$value"
+}
+
 # guest_plugged_kib NAME: what the virtio-mem device has plugged now, in
 # KiB, from the live XML (<current>, which lags the guest by up to ~1 s).
 guest_plugged_kib() {
-    local value
-    value=$(omem_virsh dumpxml "$1" --xpath "/domain/devices/memory[@model='virtio-mem']/target/current/text()" 2>/dev/null)
-    [ -n "$value" ] || { echo "guest_plugged_kib: no virtio-mem <current> in $1's live XML" >&2; return 1; }
-    echo "$value"
+    guest_device_kib "$1" current && return 0
+    echo "guest_plugged_kib: no virtio-mem <current> in $1's live XML" >&2
+    return 1
 }
 
 # guest_wait_plugged NAME KIB TIMEOUT: wait until <current> equals KIB.
@@ -538,19 +556,15 @@ guest_attach_shmem() {
 # guest_detach_shmem NAME [SHMEM_NAME]: detach it live and wait (30 s) until
 # the guest has released it and it left the live XML.
 guest_detach_shmem() {
-    local name=$1 shmem=${2:-omem0} dir output start=$SECONDS
+    local name=$1 shmem=${2:-omem0} dir output
     dir=$(guest_rundir "$name")
     if ! output=$(omem_virsh detach-device "$name" "$dir/shmem-$shmem.xml" --live 2>&1); then
         echo "guest_detach_shmem: detaching <shmem name='$shmem'> from $name failed: $output" >&2
         return 1
     fi
-    while omem_virsh dumpxml "$name" 2>/dev/null | grep -q "<shmem name='$shmem'>"; do
-        if [ $((SECONDS - start)) -ge 30 ]; then
-            echo "guest_detach_shmem: <shmem name='$shmem'> still in $name's live XML after 30s" >&2
-            return 1
-        fi
-        sleep 0.5
-    done
+    poll_until 30 not guest_has_shmem "$name" "$shmem" && return 0
+    echo "guest_detach_shmem: <shmem name='$shmem'> still in $name's live XML after 30s" >&2
+    return 1
 }
 
 # guest_has_shmem NAME [SHMEM_NAME]: true if the live XML has it.
@@ -569,18 +583,24 @@ guest_reset() {
     guest_set_requested "$name" 0
 }
 
-# guest_scenario DESCRIPTION FUNCTION [ARGS...]: run one scenario function
-# against the shared guest; it reports its own checks.  Afterwards the
-# guest is reset; a guest that no longer runs or answers ends the script.
+# guest_scenario [--keep] DESCRIPTION FUNCTION [ARGS...]: run one scenario
+# function against the shared guest; it reports its own checks.
+# Afterwards the guest is reset (not with --keep: where omemd owns the
+# <shmem> and the requested size); a guest that no longer runs or answers
+# ends the script.
 guest_scenario() {
-    local description=$1 start
+    local reset=1 description
+    if [ "$1" = --keep ]; then
+        reset=0
+        shift
+    fi
+    description=$1
     shift
-    diag "scenario: $description"
-    start=$(omem_now)
-    "$@"
-    diag "scenario: $description took $(omem_elapsed "$start")s"
+    omem_timed scenario "$description" "$@"
     guest_alive "$GUEST" || bail_out "guest $GUEST stopped during '$description'"
-    guest_reset "$GUEST" >&2 || diag "resetting $GUEST after '$description' failed"
+    if [ "$reset" = 1 ]; then
+        guest_reset "$GUEST" >&2 || diag "resetting $GUEST after '$description' failed"
+    fi
     guest_run "$GUEST" true 30 >/dev/null ||
         bail_out "guest $GUEST no longer answers after '$description'"
 }
@@ -630,12 +650,29 @@ host_stop() {
 
 # ---------------------------------------------------------------- cleanup
 
-# guest_cleanup: destroy + undefine every domain this script made, stop
-# its readers and helpers, remove runtime folders.  Safe to call twice.
+# omem_at_exit FUNCTION: have the exit trap run FUNCTION before
+# guest_cleanup; the last registered runs first (omem.sh registers
+# omemd_cleanup, so a script's own hook runs while omemd still runs).
+omem_at_exit() {
+    OMEM_CLEANUP_HOOKS+=("$1")
+}
+
+# omem_remove_at_exit PATH...: have the exit trap remove PATH (a scratch
+# file or folder of the script) after the hooks.
+omem_remove_at_exit() {
+    OMEM_CLEANUP_PATHS+=("$@")
+}
+
+# guest_cleanup: run the omem_at_exit hooks, then destroy + undefine every
+# domain this script made, stop its readers and helpers, remove runtime
+# folders.  Safe to call twice.
 guest_cleanup() {
-    local name pid
+    local name pid i
     [ "$OMEM_CLEANED" = 1 ] && return 0
     OMEM_CLEANED=1
+    for ((i = ${#OMEM_CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do
+        "${OMEM_CLEANUP_HOOKS[i]}"
+    done
     for name in "${OMEM_GUESTS[@]:+${OMEM_GUESTS[@]}}"; do
         # A failed run shows the console's tail and keeps the guest's
         # kernel log beside its console log.
@@ -652,6 +689,9 @@ guest_cleanup() {
         omem_stop_pid "$pid"
     done
     rm -f "$OMEM_TEST_DIR/run/pids-$$"
+    for name in "${OMEM_CLEANUP_PATHS[@]:+${OMEM_CLEANUP_PATHS[@]}}"; do
+        rm -rf -- "$name"
+    done
 }
 
 trap guest_cleanup EXIT

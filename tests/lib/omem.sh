@@ -1,12 +1,15 @@
 # tests/lib/omem.sh — omemd and outsourcing helpers for real-guest scripts.
 #
-# Sourced after tests/lib/guest.sh by the outsourcing scenarios
-# (tests/e2e/outsourcing.sh), the benchmarks (bench/*.sh) and the demo
-# (ci/demo).  guest.sh boots and drives guests; this file adds what the
+# Sourced by the real-guest scenarios (tests/e2e/*.sh), the benchmarks
+# (bench/*.sh) and the demo (ci/demo); it sources tests/lib/guest.sh
+# itself.  guest.sh boots and drives guests; this file adds what the
 # outsourcing loop needs around them: omemd started and stopped with its own
 # run dir, its log and status socket read, the figures a scenario checks
-# (plugged size, the QEMU process's RssShmem, guest OOM kills), a balloon
-# baseline guest for the benchmarks, and a few small numeric helpers.
+# (plugged size, the QEMU process's RssShmem, guest OOM kills, the guest
+# module's status), the guest's memload jobs, a background sampler, a
+# balloon baseline guest for the benchmarks, and a few small numeric
+# helpers.  Each helper exists once here: a scenario script keeps only what
+# is its own.
 #
 # omemd runs in the foreground as a host helper of the script (host_spawn),
 # so guest_cleanup stops it like any other helper.  Its run dir is
@@ -43,14 +46,30 @@
 #   omem_qemu_pid NAME               the VM's QEMU PID
 #   omem_rss_shmem_kib NAME          RssShmem of that QEMU (guest RAM, memfd)
 #   omem_guest_oom_kills NAME        the guest's oom_kill counter (/proc/vmstat)
+#   omem_status_lists NAME           omemd's status lists VM NAME
+#   omem_status_is NAME EXPR VALUE   one figure of the status is VALUE
+#   omem_client_field NAME FIELD     one field of the guest module's status
+#   omem_client_state_is NAME STATE  the guest module's session state is STATE
+#   omem_guests_oom_kills NAME...    their OOM kill counters, "?" unanswered
+#   omem_sampler_start FUNCTION      run FUNCTION in the background, writing
+#                                    samples to $OMEM_SAMPLES, until exit
+#   memload_spawn NAME JOB ARGS      memload ARGS as guest job JOB
+#   guest_job_status / _ended / _running NAME JOB   a spawned job's state
+#   memload_log / _tail / _holding / _settled NAME JOB   its memload's output
 #   omem_balloon_guest_start LABEL BOOT_MIB CURRENT_MIB
 #                                    boot a balloon baseline guest (no virtio-mem)
 #   omem_median / omem_ratio         small numeric helpers (awk)
-#   vo ARGS...                       virt-omem on this script's libvirt URI
+# Sourcing it sources guest.sh (if not yet), and registers omem_cleanup
+# with omem_at_exit: the exit trap stops the sampler and omemd before the
+# guests go.
 # shellcheck shell=bash
 
+[ -n "${OMEM_OMEM_LOADED:-}" ] && return 0
+OMEM_OMEM_LOADED=1
+# shellcheck source=guest.sh
+. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
+
 : "${OMEMD:=$top_builddir/host-server/omemd}"
-: "${OMEM_VIRT_OMEM:=$top_builddir/libvirt-driver/virt-omem/virt-omem}"
 # The domains this script's omemd manages: its own guests only.
 : "${OMEMD_DOMAINS:=${OMEM_DOMAIN_PREFIX}*-$$}"
 OMEMD_PID=
@@ -58,10 +77,15 @@ OMEMD_RUN_DIR=
 OMEMD_NAME=omemd        # host helper name: its log is $(host_log_base omemd).{out,err}
 OMEMD_STARTS=0
 OMEMD_LOG_BASES=()      # one per start: BASE.out, BASE.err
+OMEM_SAMPLER_PID=
+OMEM_SAMPLES=
 
-vo() {
-    "$OMEM_VIRT_OMEM" -c "$OMEM_URI" "$@"
+# omem_cleanup: the exit trap's part for this file: the sampler, then omemd.
+omem_cleanup() {
+    omem_sampler_stop
+    omemd_cleanup
 }
+omem_at_exit omem_cleanup
 
 omemd_built() {
     [ -x "$OMEMD" ]
@@ -157,22 +181,13 @@ omemd_kill9() {
 omemd_stop() {
     local status=0
     [ -n "$OMEMD_PID" ] || return 0
-    if kill -0 "$OMEMD_PID" 2>/dev/null; then
-        kill -TERM "$OMEMD_PID" 2>/dev/null
-        local i
-        for _ in $(seq 50); do
-            kill -0 "$OMEMD_PID" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -KILL "$OMEMD_PID" 2>/dev/null
-    fi
-    wait "$OMEMD_PID" 2>/dev/null || status=$?
+    omem_stop_pid "$OMEMD_PID" || status=$?
     OMEMD_PID=
     echo "$status"
 }
 
-# omemd_cleanup: stop omemd and remove its run dir (call from the script's
-# own cleanup, before guest_cleanup removes the domains).
+# omemd_cleanup: stop omemd and remove its run dir (the exit trap calls
+# it, through omem_cleanup, before guest_cleanup removes the domains).
 omemd_cleanup() {
     omemd_stop >/dev/null
     [ -n "$OMEMD_RUN_DIR" ] && rm -rf "$OMEMD_RUN_DIR"
@@ -231,34 +246,51 @@ omem_host_status() {
     "$OMEM_PYTHON" -c "$OMEM_STATUS_READER" "${OMEM_STATUS_SOCKET:?no omemd started}" --host "$1"
 }
 
+# omem_status_lists NAME: omemd's status has a VM NAME.
+omem_status_lists() {
+    omem_status_get "$1" name >/dev/null 2>&1
+}
+
+# omem_status_is NAME EXPR VALUE: omemd's status says VALUE for EXPR of VM
+# NAME (session.state open, contract.drain False, ...).
+omem_status_is() {
+    [ "$(omem_status_get "$1" "$2" 2>/dev/null)" = "$3" ]
+}
+
+# omem_client_field NAME FIELD: one "FIELD: value" of omem_client.ko's
+# debugfs status in the guest (state, version, generation, errors_received,
+# denies, sessions_opened...), or nothing.
+omem_client_field() {
+    guest_run "$1" omem_status 30 2>/dev/null | sed -n "s/^$2: //p"
+}
+
 # omem_session_state NAME: the session state omem_client.ko reports in the
 # guest (idle, hello, open, closed), or nothing.
 omem_session_state() {
-    guest_run "$1" omem_status 30 2>/dev/null | sed -n 's/^state: //p'
+    omem_client_field "$1" state
 }
 
-omem_session_is_open() {
-    [ "$(omem_session_state "$1")" = open ]
+# omem_client_state_is NAME STATE: the guest module's session is STATE.
+omem_client_state_is() {
+    [ "$(omem_session_state "$1")" = "$2" ]
 }
 
 # omem_wait_session NAME TIMEOUT: wait until the guest's module has an open
 # session (with omemd or omem-ivshmem-serve).
 omem_wait_session() {
-    poll_until "$2" omem_session_is_open "$1"
+    poll_until "$2" omem_client_state_is "$1" open
 }
 
-# omem_device_xpath NAME FIELD: one <target> child of the virtio-mem device
-# in the live XML, in KiB.
-omem_device_kib() {
-    omem_virsh dumpxml "$1" --xpath \
-        "/domain/devices/memory[@model='virtio-mem']/target/$2/text()" 2>/dev/null
+# omem_device_mib NAME FIELD: guest_device_kib in MiB.
+omem_device_mib() {
+    local kib
+    kib=$(guest_device_kib "$1" "$2") || return 1
+    echo $((kib / 1024))
 }
 
 # omem_plugged_mib NAME: plugged size (<current>) in MiB, libvirt's view.
 omem_plugged_mib() {
-    local kib
-    kib=$(omem_device_kib "$1" current) && [ -n "$kib" ] || return 1
-    echo $((kib / 1024))
+    omem_device_mib "$1" current
 }
 
 # omem_plugged_at_least NAME MIB / omem_plugged_at_most NAME MIB: libvirt's
@@ -298,9 +330,7 @@ print("-")' "$1"
 
 # omem_requested_mib NAME: requested size in MiB, what omemd last asked.
 omem_requested_mib() {
-    local kib
-    kib=$(omem_device_kib "$1" requested) && [ -n "$kib" ] || return 1
-    echo $((kib / 1024))
+    omem_device_mib "$1" requested
 }
 
 # omem_qemu_pid NAME: the PID of the VM's QEMU (libvirt's pid file).
@@ -327,47 +357,96 @@ omem_guest_oom_kills() {
     guest_run "$1" 'grep "^oom_kill " /proc/vmstat' 30 | awk '{ print $2; found = 1 } END { exit !found }'
 }
 
-# omem_guest_memfree_mib NAME: MemFree of the guest in MiB.
+# omem_guests_oom_kills NAME...: their OOM kill counters, one line ("?"
+# for a guest that does not answer).
+omem_guests_oom_kills() {
+    local name out=
+    for name in "$@"; do
+        out="$out $(omem_guest_oom_kills "$name" || echo '?')"
+    done
+    echo "${out# }"
+}
+
+# omem_guest_meminfo_mib NAME FIELD: guest_meminfo in MiB.
 omem_guest_meminfo_mib() {
     local kib
     kib=$(guest_meminfo "$1" "$2") || return 1
     echo $((kib / 1024))
 }
 
+# ---------------------------------------------------------------- samples
+
+# omem_sampler_start FUNCTION: a fresh $OMEM_SAMPLES file and FUNCTION (a
+# loop appending one line per sample to it) in the background; stopped by
+# omem_sampler_stop or at exit.
+omem_sampler_start() {
+    OMEM_SAMPLES=$(mktemp) || return 1
+    omem_remove_at_exit "$OMEM_SAMPLES"
+    "$1" &
+    OMEM_SAMPLER_PID=$!
+    omem_track_pid "$OMEM_SAMPLER_PID"
+}
+
+omem_sampler_stop() {
+    [ -n "$OMEM_SAMPLER_PID" ] && omem_stop_pid "$OMEM_SAMPLER_PID"
+    OMEM_SAMPLER_PID=
+}
+
+# ---------------------------------------------------------------- guest jobs
+
+# memload_spawn NAME JOB ARGS: start "memload ARGS" in guest NAME as the
+# background job JOB (its output in the guest's /tmp/JOB.log).
+memload_spawn() {
+    guest_run "$1" "spawn $2 memload $3" 30 >/dev/null
+}
+
+# guest_job_status NAME JOB: the exit status of job JOB, 255 while it runs
+# (124: the guest did not answer).
+guest_job_status() {
+    local status=0
+    guest_run "$1" "finished $2" 30 >/dev/null || status=$?
+    echo "$status"
+}
+
+# guest_job_ended NAME JOB: the guest says JOB has ended (an unanswered
+# question is no answer).
+guest_job_ended() {
+    local status
+    status=$(guest_job_status "$1" "$2")
+    [ "$status" != 255 ] && [ "$status" != 124 ]
+}
+
+guest_job_running() {
+    [ "$(guest_job_status "$1" "$2")" = 255 ]
+}
+
+# memload_log NAME JOB: what job JOB's memload printed so far.
+memload_log() {
+    guest_run "$1" "cat /tmp/$2.log" 30
+}
+
+memload_tail() {
+    memload_log "$1" "$2" | tail -n 3
+}
+
+# memload_holding NAME JOB: it has taken its whole size and holds it.
+memload_holding() {
+    memload_log "$1" "$2" | grep -q '^memload: holding'
+}
+
+# memload_settled NAME JOB: it holds its size, or it ended (failed).
+memload_settled() {
+    memload_holding "$1" "$2" || guest_job_ended "$1" "$2"
+}
+
+# ---------------------------------------------------------------- balloon
+
 # omem_balloon_domain_xml NAME BOOT_MIB CURRENT_MIB: the balloon baseline:
 # the test guest's shape (q35 TCG, 1 vCPU, same kernel and initramfs)
 # without virtio-mem, BOOT_MIB of RAM of which a virtio balloon leaves
 # CURRENT_MIB to the guest at boot (libvirt sets the balloon target).
 omem_balloon_domain_xml() {
-    local name=$1 boot=$2 current=$3 dir
-    dir=$(guest_rundir "$name")
-    cat <<EOF
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>$boot</memory>
-  <currentMemory unit='MiB'>$current</currentMemory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>$OMEM_TEST_DIR/img/vmlinuz</kernel>
-    <initrd>$OMEM_TEST_DIR/img/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet loglevel=4 panic=-1</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='usb' model='none'/>
-    <serial type='unix'>
-      <source mode='bind' path='$dir/console.sock'/>
-      <target port='0'/>
-    </serial>
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-EOF
+    guest_plain_domain_xml "$1" "$2" "$3" 1 "" "<memballoon model='virtio'/>"
 }
 
 # omem_balloon_guest_start LABEL BOOT_MIB CURRENT_MIB: define and start a
