@@ -32,6 +32,23 @@ tap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
+/* A check that cannot run here, with the reason: "ok N - what # SKIP why".
+ * Call it only from the branch of a condition that decided it cannot run;
+ * it is never a pass. */
+static inline void __attribute__((format(printf, 2, 3)))
+tap_skip(const char *what, const char *why_fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	printf("ok %d - %s # SKIP ", tap_count, what);
+	va_start(ap, why_fmt);
+	vprintf(why_fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
 /* A diagnostic line, shown by TAP harnesses but not counted. */
 static inline void __attribute__((format(printf, 1, 2)))
 tap_diag(const char *fmt, ...)

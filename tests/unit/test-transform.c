@@ -150,7 +150,11 @@ static void test_transform_validate(const char *name, const char *what, const ch
 	int fd, status = -1;
 
 	if (!test_transform_validator) {
-		tap_ok(1, "%s: %s validates # SKIP virt-xml-validate not installed", name, what);
+		{
+		g_autofree char *check = g_strdup_printf("%s: %s validates", name, what);
+
+		tap_skip(check, "virt-xml-validate not installed");
+	}
 		return;
 	}
 	fd = g_file_open_tmp("omem-transform-XXXXXX.xml", &path, &error);
@@ -171,6 +175,19 @@ static void test_transform_validate(const char *name, const char *what, const ch
 	if (!tap_ok(status == 0, "%s: %s validates with virt-xml-validate", name, what))
 		tap_diag("%s", output ? output : error ? error->message : "");
 	g_unlink(path);
+}
+
+/* For an input with its own contract: reverting the reconverted domain
+ * gives the reverted domain again. */
+static void test_transform_stable(const char *name, const char *reverted, const char *reconverted)
+{
+	g_autoptr(char) again = NULL;
+
+	if (!tap_ok(omem_transform_revert(reconverted, &again) == 0, "%s: reconverted output reverts", name))
+		tap_diag("%s", omem_error_last_message());
+	else if (!tap_ok(!strcmp(again, reverted),
+			 "%s: revert(convert(revert(convert(x)))) == revert(convert(x))", name))
+		tap_diag("reverted:\n%s\nreverted again:\n%s", reverted, again);
 }
 
 /* The properties every converted output must have. */
@@ -194,8 +211,10 @@ static void test_transform_properties(const char *name, const char *out,
 		    "%s: reverted output converts", name))
 		tap_diag("%s", omem_error_last_message());
 	else if (had_contract)
-		/* revert drops the contract (min, cap, shares, ...) by design. */
-		tap_ok(1, "%s: convert(revert(convert(x))) == convert(x) # SKIP the input's own contract does not survive revert", name);
+		/* revert drops the contract (min, cap, shares, ...) by design, so
+		 * convert(revert(convert(x))) has the default one; what holds is
+		 * that, the contract aside, the round trip is stable. */
+		test_transform_stable(name, reverted, reconverted);
 	else if (!tap_ok(!strcmp(reconverted, out), "%s: convert(revert(convert(x))) == convert(x)", name))
 		tap_diag("reverted:\n%s\nreconverted:\n%s", reverted, reconverted);
 	test_transform_validate(name, "output", out);

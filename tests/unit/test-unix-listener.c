@@ -100,7 +100,7 @@ static void test_owner(const char *folder)
 	int fd;
 
 	if (geteuid() != 0) {
-		tap_ok(1, "# SKIP giving the socket to another uid and gid needs root");
+		tap_skip("the socket given to another uid and gid", "needs root");
 		return;
 	}
 	config.group = TEST_OTHER_GID;
