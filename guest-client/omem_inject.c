@@ -21,7 +21,7 @@
  *              real MemAvailable, spaced by the contract's
  *              demand_interval_ms (at least 200 ms): a guest that asks
  *              for memory it plainly does not need (omemd lowers its
- *              trust, host-server/trust.h)
+ *              trust, host-server/arbiter/trust.h)
  *   fake-surplus
  *              SURPLUS offering everything plugged as free and
  *              unpluggable whatever it holds: when a workload holds it,

@@ -4,8 +4,8 @@
 # under the real omemd and the real libvirtd.  Nothing is mocked.
 #
 # The budget is the TOTAL host memory for the omem VMs: each VM is charged
-# boot + max(requested, plugged) + vm_overhead (ARCHITECTURE.md, "The
-# contract, defined once").  Here 3 x (256 MiB boot + 128 MiB overhead)
+# boot + max(requested, plugged) + vm_overhead (docs/architecture.md,
+# "The contract, defined once").  Here 3 x (256 MiB boot + 128 MiB overhead)
 # plus a pool of POOL_MIB, of which every VM's min (384 MiB total, so 128
 # MiB plugged) comes first.  A has 4000 shares, B and C 1000 each: A's fair
 # share of what is left after the mins is four times B's.  B and C keep a
@@ -71,7 +71,7 @@ ATTACH_TIMEOUT=60
 MIN_TIMEOUT=30
 GROW_TIMEOUT=150
 RECONNECT_TIMEOUT=60
-DROP_TIMEOUT=2          # the issue's "at once"
+DROP_TIMEOUT=2          # a stopped VM's charge is dropped "at once" (docs/omemd.md)
 HOOK_NAME=omemtest-$$
 HOOK_DIR=/etc/libvirt/hooks/qemu.d
 HOOK=$HOOK_DIR/$HOOK_NAME

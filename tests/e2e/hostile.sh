@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/e2e/hostile.sh — issue 4's "Bad input" promise end to end: a guest
+# tests/e2e/hostile.sh — omem's promise about hostile guests, end to end: a guest
 # that writes garbage, floods demands or lies is rate-limited or cut off
 # alone with one log line; omemd never crashes and never grants past a
 # contract.
@@ -13,7 +13,7 @@
 #   idle-demand  (A, trusted, idle) NORMAL DEMANDs of 128 MiB while
 #            plenty is available -> one "trust lowered" line, then A's
 #            requested rises by at most one step per 10 s
-#            (host-server/trust.h)
+#            (host-server/arbiter/trust.h)
 #   lie      DEMAND of 2^63 bytes -> ERROR; SURPLUS with absurd figures
 #            -> clamped (never below min); the session stays open
 #   garbage  3 broken slots -> 3 ERRORs, one "refused" log line, still open
@@ -56,7 +56,7 @@ OVERHEAD_MIB=128         # omemd's default vm_overhead
 BUDGET=$((768 + C_VMEM_MIB + 3 * (BOOT_MIB + OVERHEAD_MIB)))M
 B_LOAD=448M              # needs ~256 MiB plugged on a 256 MiB guest
 C_LOAD=448M              # the same on C: its plugged memory is in use
-# omemd's trust (host-server/trust.h defaults): one step per interval
+# omemd's trust (host-server/arbiter/trust.h defaults): one step per interval
 # while distrusted.
 TRUST_STEP_MIB=128
 TRUST_INTERVAL_MS=10000
