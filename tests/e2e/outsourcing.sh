@@ -45,7 +45,7 @@ ATTACH_TIMEOUT=60
 # 1 GiB in 64 MiB steps every 200 ms is ~4 s of touching under TCG, plus
 # the plugs; generous for a busy two-core host.
 GROW_TIMEOUT=180
-GIVE_BACK_TIMEOUT=30     # give-back target (docs/benchmarks.md)
+GIVE_BACK_TIMEOUT=30     # give-back bound (docs/guest-client.md, "SURPLUS and RECLAIM")
 GROW_MIN_PLUGGED_MIB=768
 GIVE_BACK_RSS_MIB=512
 CAP_MIB=768
