@@ -250,7 +250,7 @@ scenario_thp() {
         diag "omem_client.ko is not loaded: no THP check"
         return
     fi
-    kver=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$marker")
+    kver=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$GUEST_BOOT_LINE")
     expected=$(thp_builtin_mode "$kver")
     if [ -z "$expected" ]; then
         not_ok "THP: the guest kernel's built-in mode is known" "no readable /boot/config-$kver"
