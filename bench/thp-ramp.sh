@@ -57,9 +57,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-trap guest_cleanup EXIT
-trap 'guest_cleanup; exit 130' INT
-trap 'guest_cleanup; exit 143' TERM
+# The exit trap of tests/lib/guest.sh destroys and undefines the guests.
 
 [ "$(id -u)" = 0 ] || bench_die "needs root (qemu:///system)"
 omem_virsh version >/dev/null 2>&1 || bench_die "libvirtd does not answer; ci/libvirtd start"
