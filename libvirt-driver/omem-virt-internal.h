@@ -42,8 +42,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 
-
-
 /* ------------------------------------------------ XML helpers (omem-xml.c) */
 
 /* Parse @length bytes of XML text (no network access, nothing printed).

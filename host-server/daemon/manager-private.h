@@ -52,7 +52,6 @@
 #define MANAGER_RECONNECT_MIN_MS 500
 #define MANAGER_RECONNECT_MAX_MS 30000
 
-
 struct _Manager {
 	OmemdConfig config;
 	bool dry_run;
@@ -112,7 +111,6 @@ struct _Manager {
 
 	guint tick_source;
 };
-
 
 /* Run @func on the main context later, never at once: libvirt's GLib
  * event loop iterates the same default context, so a direct

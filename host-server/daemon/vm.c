@@ -118,8 +118,6 @@ void vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
 				    vm->policy.plugged_bytes, manager_now_ms());
 }
 
-
-
 static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 {
 	Manager *manager = vm->manager;

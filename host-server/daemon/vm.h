@@ -36,7 +36,6 @@ typedef enum {
 	VM_LINK_FAILED,      /* attach failed or the eject timed out: not retried */
 } VmLink;
 
-
 struct _Vm {
 	int refs;                        /* main thread only (GTask holds one) */
 	Manager *manager;
@@ -78,7 +77,6 @@ struct _Vm {
 	PolicyUnplug unplug;
 	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
 };
-
 
 Vm *vm_ref(Vm *vm);
 void vm_unref(Vm *vm);
