@@ -259,6 +259,7 @@ class OmemServersTest(base.ServersTestBase):
         self._start_host('compute2')
         flavor = self._create_flavor(memory_mb=2048, extra_spec=omem_specs(512))
         server = self._boot(flavor)
+        host = server['OS-EXT-SRV-ATTR:host']
         # Calls are synchronous here, so the scheduler's "no valid host"
         # after the source's refusal reaches the API.
         self.assertRaises(
@@ -269,4 +270,4 @@ class OmemServersTest(base.ServersTestBase):
                       self.stdlog.logger.output)
         server = self.admin_api.get_server(server['id'])
         self.assertEqual('ACTIVE', server['status'])
-        self.assertEqual('compute1', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
