@@ -40,7 +40,9 @@ nova_setup() {
     ln -s "$API_PASTE" "$NOVA_SCRATCH/state/etc/nova/api-paste.ini"
     NOVA_SHIM_SITE=$NOVA_SCRATCH/root/usr/lib/python3/dist-packages
     NOVA_STATE_PATH=$NOVA_SCRATCH/state
-    export NOVA_SHIM_SITE NOVA_STATE_PATH VIRT_OMEM
+    # No __pycache__ in the source tree (read-only under distcheck).
+    PYTHONDONTWRITEBYTECODE=1
+    export NOVA_SHIM_SITE NOVA_STATE_PATH VIRT_OMEM PYTHONDONTWRITEBYTECODE
 }
 
 # nova_run_tap MODULE...: the unittest modules of tests/nova as TAP.
