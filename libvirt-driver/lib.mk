@@ -23,7 +23,7 @@ libomem_virt_la_LIBADD += libomem-size.la
 # libtool's current:revision:age.  Add an interface: current+1, revision 0,
 # age+1.  Change or remove one: current+1, revision 0, age 0.  Same
 # interface, new code: revision+1.
-OMEM_VIRT_VERSION_INFO = 2:0:2
+OMEM_VIRT_VERSION_INFO = 3:0:0
 
 # Only the public omem_* functions are exported, under version nodes;
 # the internals (omem_error_set, omem_xml_*, ...) stay local.

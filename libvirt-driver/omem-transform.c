@@ -111,7 +111,8 @@ static int omem_transform_figures(const OmemDomainMemory *memory, const OmemConv
 	if (omem_transform_check_size(memory->name, "the domain's memory", memory->max_bytes) < 0 ||
 	    omem_transform_check_size(memory->name, "the boot option", options->boot_bytes) < 0 ||
 	    omem_transform_check_size(memory->name, "the min option", options->min_bytes) < 0 ||
-	    omem_transform_check_size(memory->name, "the max option", options->max_bytes) < 0)
+	    omem_transform_check_size(memory->name, "the max option", options->max_bytes) < 0 ||
+	    omem_transform_check_size(memory->name, "the cap option", options->cap_bytes) < 0)
 		return -1;
 
 	max = omem_transform_round_up(options->max_bytes ? options->max_bytes : memory->max_bytes);
@@ -177,10 +178,20 @@ static int omem_transform_contract(const char *name, xmlNode *element,
 	} else if (omem_contract_get_min(contract) > max) {
 		omem_contract_set_min(contract, max);
 	}
-	if (omem_contract_get_cap(contract) < omem_contract_get_min(contract))
+	if (options->cap_bytes) {
+		unsigned long long cap = omem_transform_round_up(options->cap_bytes);
+
+		if (cap < omem_contract_get_min(contract) || cap > max) {
+			omem_error_raise(OMEM_ERR_CONTRACT, "Domain %s: cap (%llu bytes) is outside min (%llu bytes) to max (%llu bytes); pick a cap in that range.",
+					 name, cap, omem_contract_get_min(contract), max);
+			return -1;
+		}
+		omem_contract_set_cap(contract, cap);
+	} else if (omem_contract_get_cap(contract) < omem_contract_get_min(contract)) {
 		omem_contract_set_cap(contract, omem_contract_get_min(contract));
-	else if (omem_contract_get_cap(contract) > max)
+	} else if (omem_contract_get_cap(contract) > max) {
 		omem_contract_set_cap(contract, max);
+	}
 	if (options->shares)
 		omem_contract_set_shares(contract, options->shares);
 	if (options->buffer_percent_set)

@@ -163,6 +163,7 @@ typedef struct {
 	unsigned int shares;
 	unsigned int buffer_percent;
 	bool buffer_percent_set;  /* buffer_percent 0 is a valid choice */
+	unsigned long long cap_bytes; /* the operator's limit, min..max; 0: max (or the input's own cap) */
 } OmemConvertOptions;
 
 /* Turn an ordinary domain XML into an omem domain XML (NUMA cells,

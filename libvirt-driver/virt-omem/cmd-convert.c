@@ -18,6 +18,7 @@
 	"                    the library's choice, at least max/8)\n" \
 	"  --min SIZE        guaranteed total RAM, >= boot (default: boot)\n" \
 	"  --max SIZE        largest total RAM (default: the domain's <memory>)\n" \
+	"  --cap SIZE        the operator's live limit, min..max (default: max)\n" \
 	"  --shares N        weight under contention, 1..1000000 (default 1000)\n" \
 	"  --buffer PERCENT  headroom above the guest's demand, 0..100 (default 10)\n" \
 	"  -h, --help        this help\n"
@@ -49,6 +50,7 @@ int virt_omem_convert_parse_args(const VirtOmemCommand *command, int argc, char 
 		{ "boot", required_argument, NULL, 'b' },
 		{ "min", required_argument, NULL, 'm' },
 		{ "max", required_argument, NULL, 'M' },
+		{ "cap", required_argument, NULL, 'c' },
 		{ "shares", required_argument, NULL, 's' },
 		{ "buffer", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
@@ -70,6 +72,10 @@ int virt_omem_convert_parse_args(const VirtOmemCommand *command, int argc, char 
 			break;
 		case 'M':
 			if (virt_omem_convert_size("max", optarg, &args.options.max_bytes) < 0)
+				return VIRT_OMEM_EXIT_USAGE;
+			break;
+		case 'c':
+			if (virt_omem_convert_size("cap", optarg, &args.options.cap_bytes) < 0)
 				return VIRT_OMEM_EXIT_USAGE;
 			break;
 		case 's':
@@ -144,7 +150,7 @@ static int virt_omem_convert_run(const VirtOmemGlobal *global, int argc, char **
 const VirtOmemCommand virt_omem_command_convert = {
 	.name = "convert",
 	.run = virt_omem_convert_run,
-	.synopsis = "[FILE|-] [--boot SIZE] [--min SIZE] [--max SIZE] [--shares N] [--buffer PERCENT]",
+	.synopsis = "[FILE|-] [--boot SIZE] [--min SIZE] [--max SIZE] [--cap SIZE] [--shares N] [--buffer PERCENT]",
 	.summary = "print the omem domain XML for an ordinary domain XML (FILE or standard input)",
 	.help = VIRT_OMEM_CONVERT_HELP,
 };

@@ -44,7 +44,7 @@ static int virt_omem_define_run(const VirtOmemGlobal *global, int argc, char **a
 const VirtOmemCommand virt_omem_command_define = {
 	.name = "define",
 	.run = virt_omem_define_run,
-	.synopsis = "FILE|- [--boot SIZE] [--min SIZE] [--max SIZE] [--shares N] [--buffer PERCENT]",
+	.synopsis = "FILE|- [--boot SIZE] [--min SIZE] [--max SIZE] [--cap SIZE] [--shares N] [--buffer PERCENT]",
 	.summary = "convert a domain XML into an omem domain and define it in libvirt",
 	.help = "  --boot, --min, --max, --shares, --buffer: as for convert\n"
 		"  -h, --help        this help\n",

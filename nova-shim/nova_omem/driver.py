@@ -98,10 +98,6 @@ class OmemLibvirtDriver(libvirt_driver.LibvirtDriver):
         if not spec.image_is_omem_guest(instance):
             self._omem_warn_not_capable(context, instance, omem_spec)
             return xml
-        if omem_spec.cap_mb is not None and omem_spec.cap_mb != omem_spec.max_mb:
-            LOG.warning('omem:cap_mb=%d is not applied: virt-omem convert '
-                        'cannot set a cap; the cap is the flavor\'s RAM',
-                        omem_spec.cap_mb, instance=instance)
         try:
             return transform.convert(CONF.omem.virt_omem_path, xml,
                                      omem_spec.convert_args())

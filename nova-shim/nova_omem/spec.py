@@ -37,6 +37,8 @@ class OmemFlavorSpec:
         args = ['--max', '%dMiB' % self.max_mb]
         if self.min_given:
             args += ['--min', '%dMiB' % self.min_mb]
+        if self.cap_mb is not None:
+            args += ['--cap', '%dMiB' % self.cap_mb]
         if self.shares is not None:
             args += ['--shares', str(self.shares)]
         if self.buffer_percent is not None:

@@ -108,6 +108,17 @@ class TestSpec(unittest.TestCase):
                          omem_spec.convert_args())
         omem_spec.check_placement_request()
 
+    def test_cap_reaches_the_contract(self):
+        omem_spec = spec.flavor_spec(flavor(2048, **omem(
+            512, **{'omem:cap_mb': '1536'})))
+        self.assertIn('--cap', omem_spec.convert_args())
+        omem_xml = convert(NOVA_XML, *omem_spec.convert_args())
+        cap = etree.fromstring(omem_xml.encode()).find(
+            './metadata/{urn:omem:contract:1}contract/{urn:omem:contract:1}cap')
+        self.assertIsNotNone(cap)
+        self.assertEqual('bytes', cap.get('unit'))
+        self.assertEqual(1536 * 1024 * 1024, int(cap.text))
+
     def test_placement_request_must_be_min(self):
         missing = spec.flavor_spec(flavor(2048, **{'omem:enabled': 'true',
                                                    'omem:min_mb': '512'}))

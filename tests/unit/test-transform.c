@@ -86,7 +86,7 @@ static bool test_transform_parse_size(const char *text, unsigned long long *ret_
 	return true;
 }
 
-/* NAME.options: "boot=SIZE min=SIZE max=SIZE shares=N buffer=N", any
+/* NAME.options: "boot=SIZE min=SIZE max=SIZE cap=SIZE shares=N buffer=N", any
  * subset, whitespace-separated. */
 static bool test_transform_read_options(const char *path, OmemConvertOptions *options)
 {
@@ -111,6 +111,8 @@ static bool test_transform_read_options(const char *path, OmemConvertOptions *op
 			options->min_bytes = number;
 		else if (g_str_has_prefix(*word, "max="))
 			options->max_bytes = number;
+		else if (g_str_has_prefix(*word, "cap="))
+			options->cap_bytes = number;
 		else if (g_str_has_prefix(*word, "shares="))
 			options->shares = (unsigned int)number;
 		else if (g_str_has_prefix(*word, "buffer=")) {
