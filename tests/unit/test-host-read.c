@@ -41,7 +41,7 @@ static char *write_sample(const char *dir, const char *name, const char *text)
 static void test_read(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("test-host-info-XXXXXX", NULL);
+	g_autofree char *dir = g_dir_make_tmp("test-host-read-XXXXXX", NULL);
 	g_autofree char *meminfo = write_sample(dir, "meminfo", meminfo_swap);
 	g_autofree char *psi = write_sample(dir, "memory", psi_busy);
 	g_autofree char *bad_psi = write_sample(dir, "bad-memory", "some avg10=1\n");
