@@ -15,13 +15,18 @@
 #     small     the state the kernel's small-boot check leaves (enabled
 #               and defrag never, use_zero_page and khugepaged/defrag 0),
 #               i.e. the guest before the module did this.
-# Each round runs the three ramps (memload --size SIZE --step 64M, no
-# pause, exit at once), the two omem ones in ABBA order across rounds.
+# Each round runs the three ramps of every workload, the two omem ones in
+# ABBA order across rounds.  The workloads (memload --size SIZE --step 64M,
+# exit at once) are the one the figure was tuned on and two it was not:
+#   fast    anonymous memory, no pause: as fast as the guest can touch it;
+#   paced   anonymous memory, 100 ms between 64 MiB steps;
+#   tmpfs   a file in the guest's tmpfs (shared memory, like page cache
+#           that cannot be dropped), no pause.
 # Reported: the median ramp time of each, its ratio to the static guest's
 # median, and the THP faults (thp_fault_alloc) and page faults (pgfault)
 # one ramp took.
 #
-#   bench/thp-ramp.sh [--rounds N] [--size-mib N] [--write]
+#   bench/thp-ramp.sh [--rounds N] [--size-mib N] [--workloads "fast paced tmpfs"] [--write]
 #
 # Root, libvirtd (ci/libvirtd start), a build with the module.  Prints a
 # Markdown section; --write puts it into docs/benchmarks.md.  About 3
@@ -40,6 +45,7 @@ BENCH_NAME=thp-ramp
 
 ROUNDS=4
 SIZE_MIB=512
+WORKLOADS="fast paced tmpfs"
 BOOT_STATIC_MIB=1024
 BOOT_OMEM_MIB=256
 VMEM_MIB=$((BOOT_STATIC_MIB - BOOT_OMEM_MIB))
@@ -51,6 +57,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
         --size-mib) SIZE_MIB=$2; shift 2 ;;
+        --workloads) WORKLOADS=$2; shift 2 ;;
         --write) BENCH_WRITE=1; shift ;;
         -h|--help) sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
         *) bench_die "unknown option $1 (see --help)" ;;
@@ -62,11 +69,22 @@ done
 [ "$(id -u)" = 0 ] || bench_die "needs root (qemu:///system)"
 omem_virsh version >/dev/null 2>&1 || bench_die "libvirtd does not answer; ci/libvirtd start"
 
-# ramp NAME: one ramp in guest NAME; prints "MS THP_FAULTS PAGE_FAULTS".
-# read from /proc is a shell builtin: nothing forks between the stamps.
+# workload_args WORKLOAD: memload's options for it.
+workload_args() {
+    case $1 in
+        fast) echo "--size ${SIZE_MIB}M --step 64M --hold 0" ;;
+        paced) echo "--size ${SIZE_MIB}M --step 64M --interval 100ms --hold 0" ;;
+        tmpfs) echo "--size ${SIZE_MIB}M --step 64M --hold 0 --mode tmpfs" ;;
+        *) bench_die "unknown workload $1 (fast, paced, tmpfs)" ;;
+    esac
+}
+
+# ramp NAME WORKLOAD: one ramp in guest NAME; prints "MS THP_FAULTS
+# PAGE_FAULTS".  read from /proc is a shell builtin: nothing forks between
+# the stamps.
 ramp() {
     local out
-    out=$(guest_run "$1" "v0=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); read -r t0 _ </proc/uptime; memload --size ${SIZE_MIB}M --step 64M --hold 0 >/dev/null || echo FAILED; read -r t1 _ </proc/uptime; v1=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); echo \$t0 \$t1 \$v0 \$v1" 600) ||
+    out=$(guest_run "$1" "v0=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); read -r t0 _ </proc/uptime; memload $(workload_args "$2") >/dev/null || echo FAILED; read -r t1 _ </proc/uptime; v1=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); echo \$t0 \$t1 \$v0 \$v1" 600) ||
         bench_die "memload in $1 failed: $out"
     case $out in *FAILED*) bench_die "memload in $1 failed: $out" ;; esac
     # t0 t1 pgfault N thp_fault_alloc N pgfault N thp_fault_alloc N
@@ -115,21 +133,26 @@ bench_say "static THP: $static_thp; omem THP after the module: $restored_thp"
 bench_say "static MemTotal $(guest_meminfo "$STATIC" MemTotal) kB, omem MemTotal $(guest_meminfo "$OMEM" MemTotal) kB"
 
 results=$(mktemp)
+for workload in $WORKLOADS; do
+    workload_args "$workload" >/dev/null
+done
 for round in $(seq "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="restored small"; else order="small restored"; fi
-    echo "static $(ramp "$STATIC")" >>"$results"
-    for state in $order; do
-        thp_state "$OMEM" "$state"
-        echo "$state $(ramp "$OMEM")" >>"$results"
+    for workload in $WORKLOADS; do
+        echo "$workload static $(ramp "$STATIC" "$workload")" >>"$results"
+        for state in $order; do
+            thp_state "$OMEM" "$state"
+            echo "$workload $state $(ramp "$OMEM" "$workload")" >>"$results"
+        done
+        thp_state "$OMEM" restored
     done
-    bench_say "round $round: $(tail -n 3 "$results" | tr '\n' ';')"
+    bench_say "round $round: $(tail -n $((3 * $(wc -w <<<"$WORKLOADS"))) "$results" | tr '\n' ';')"
 done
 thp_state "$OMEM" restored
 
-figure() {  # figure KIND COLUMN: median of COLUMN over KIND's ramps
-    awk -v k="$1" -v c="$2" '$1 == k { print $c }' "$results" | median
+figure() {  # figure WORKLOAD KIND COLUMN: median of COLUMN over those ramps
+    awk -v w="$1" -v k="$2" -v c="$3" '$1 == w && $2 == k { print $c }' "$results" | median
 }
-static_ms=$(figure static 2)
 section=$(mktemp)
 {
     echo "### THP in a small-boot guest: memory ramp, static vs. omem"
@@ -137,18 +160,21 @@ section=$(mktemp)
     echo "$(date -u +%Y-%m-%d), \`bench/thp-ramp.sh --rounds $ROUNDS --size-mib $SIZE_MIB\`; $(bench_machine)."
     echo "Static guest: $BOOT_STATIC_MIB MiB boot, THP \`$static_thp\`. omem guest: $BOOT_OMEM_MIB MiB boot + $VMEM_MIB MiB plugged before the ramps;"
     echo "the module's log line: \`${module_line#*omem_client: }\`."
-    echo "memload --size ${SIZE_MIB}M --step 64M, no pause; medians of $ROUNDS ramps each, one run."
+    echo "memload --size ${SIZE_MIB}M --step 64M: fast (no pause), paced (100 ms between steps), tmpfs (a tmpfs file, no pause); medians of $ROUNDS ramps each, one run."
     echo
-    echo "| guest | THP | ramp (ms) | × static | THP faults | page faults |"
-    echo "|---|---|---|---|---|---|"
-    for kind in static restored small; do
-        ms=$(figure "$kind" 2)
-        case $kind in
-            static) label="static"; thp="kernel's own" ;;
-            restored) label="omem, module loaded"; thp="restored by omem_client.ko" ;;
-            small) label="omem, before the fix"; thp="as the small boot left it" ;;
-        esac
-        echo "| $label | $thp | $ms | $(awk -v a="$ms" -v b="$static_ms" 'BEGIN { printf "%.2f", a / b }') | $(figure "$kind" 3) | $(figure "$kind" 4) |"
+    echo "| workload | guest | THP | ramp (ms) | × static | THP faults | page faults |"
+    echo "|---|---|---|---|---|---|---|"
+    for workload in $WORKLOADS; do
+        static_ms=$(figure "$workload" static 3)
+        for kind in static restored small; do
+            ms=$(figure "$workload" "$kind" 3)
+            case $kind in
+                static) label="static"; thp="kernel's own" ;;
+                restored) label="omem, module loaded"; thp="restored by omem_client.ko" ;;
+                small) label="omem, before the fix"; thp="as the small boot left it" ;;
+            esac
+            echo "| $workload | $label | $thp | $ms | $(awk -v a="$ms" -v b="$static_ms" 'BEGIN { printf "%.2f", a / b }') | $(figure "$workload" "$kind" 4) | $(figure "$workload" "$kind" 5) |"
+        done
     done
 } >"$section"
 cat "$section"
