@@ -80,13 +80,13 @@ workload_args() {
 }
 
 # ramp NAME WORKLOAD: one ramp in guest NAME; prints "MS THP_FAULTS
-# PAGE_FAULTS".  read from /proc is a shell builtin: nothing forks between
+# PAGE_FAULTS", or says why and returns 1.  read from /proc is a shell builtin: nothing forks between
 # the stamps.
 ramp() {
     local out
     out=$(guest_run "$1" "v0=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); read -r t0 _ </proc/uptime; memload $(workload_args "$2") >/dev/null || echo FAILED; read -r t1 _ </proc/uptime; v1=\$(grep -E '^(thp_fault_alloc|pgfault) ' /proc/vmstat); echo \$t0 \$t1 \$v0 \$v1" 600) ||
-        bench_die "memload in $1 failed: $out"
-    case $out in *FAILED*) bench_die "memload in $1 failed: $out" ;; esac
+        { bench_say "memload in $1 failed: $out"; return 1; }
+    case $out in *FAILED*) bench_say "memload in $1 failed: $out"; return 1 ;; esac
     # t0 t1 pgfault N thp_fault_alloc N pgfault N thp_fault_alloc N
     awk '{ printf "%.0f %d %d\n", ($2 - $1) * 1000, $10 - $6, $8 - $4 }' <<<"$out"
 }
@@ -123,6 +123,13 @@ guest_wait_for "$OMEM" 'OMEM-GUEST: booted.*omem_client=loaded' "$BOOT_TIMEOUT" 
 guest_set_requested "$OMEM" "${VMEM_MIB}MiB" || bench_die "could not plug the omem guest"
 guest_wait_plugged "$OMEM" $((VMEM_MIB * 1024)) "$PLUG_TIMEOUT" ||
     bench_die "the omem guest did not plug $VMEM_MIB MiB"
+# A tmpfs is sized when it is mounted: the omem guest's /tmp was sized
+# from its boot RAM, so it is grown to its RAM now, as an admin of a
+# small-boot guest must (the static guest's is already that size).
+for guest in "$STATIC" "$OMEM"; do
+    guest_run "$guest" "mount -o remount,size=100% /tmp" 30 >/dev/null ||
+        bench_die "could not grow $guest's /tmp"
+done
 
 static_thp=$(guest_run "$STATIC" "cat $THP_DIR/enabled" 30)
 restored_thp=$(guest_run "$OMEM" "cat $THP_DIR/enabled" 30)
@@ -139,10 +146,12 @@ done
 for round in $(seq "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then order="restored small"; else order="small restored"; fi
     for workload in $WORKLOADS; do
-        echo "$workload static $(ramp "$STATIC" "$workload")" >>"$results"
+        figures=$(ramp "$STATIC" "$workload") || bench_die "the static guest's $workload ramp failed"
+        echo "$workload static $figures" >>"$results"
         for state in $order; do
             thp_state "$OMEM" "$state"
-            echo "$workload $state $(ramp "$OMEM" "$workload")" >>"$results"
+            figures=$(ramp "$OMEM" "$workload") || bench_die "the omem guest's $workload ramp failed"
+            echo "$workload $state $figures" >>"$results"
         done
         thp_state "$OMEM" restored
     done
