@@ -237,8 +237,7 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 		.unpluggable_bytes = event->u.surplus.unpluggable_bytes,
 	};
 	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
-	uint64_t releasable = MIN(surplus.unpluggable_bytes,
-				  surplus.free_bytes + MIN(surplus.clean_cache_bytes, G_MAXUINT64 / 2));
+	uint64_t releasable = policy_surplus_releasable(&surplus);
 	uint64_t believed;
 	g_autofree char *cause = NULL, *free_text = manager_size(surplus.free_bytes);
 	g_autofree char *cache = manager_size(surplus.clean_cache_bytes);
@@ -384,8 +383,13 @@ static void vm_on_stats(Vm *vm, const SessionEvent *event)
 		vm->report.total_bytes = vm->status.guest_total_bytes;
 		if (vm->surplus_at_ms &&
 		    manager_now_ms() - vm->surplus_at_ms < vm->manager->config.report_ttl_ms) {
-			if (vm->report.unpluggable_bytes > vm->report.free_bytes + vm->report.clean_cache_bytes)
-				vm->report.unpluggable_bytes = vm->report.free_bytes + vm->report.clean_cache_bytes;
+			PolicySurplus latest = {
+				.free_bytes = vm->report.free_bytes,
+				.clean_cache_bytes = vm->report.clean_cache_bytes,
+				.unpluggable_bytes = vm->report.unpluggable_bytes,
+			};
+
+			vm->report.unpluggable_bytes = policy_surplus_releasable(&latest);
 		} else {
 			/* No recent SURPLUS (a guest sends one only when it has
 			 * plenty by its own marks): estimate from STATS, so an
