@@ -140,12 +140,20 @@ static void arbiter_cover_waiters(Arbiter *arb, const ArbiterVm *except, int64_t
 int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
 		   int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops)
 {
+	return arbiter_demand_limited(arbiter, vm_id, demand_bytes, urgency, UINT64_MAX, now_ms,
+				      ret_result, ret_ops);
+}
+
+int arbiter_demand_limited(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
+			   uint64_t rise_limit_bytes, int64_t now_ms, PolicyDemandResult *ret_result,
+			   ArbiterOps *ret_ops)
+{
 	ArbiterVm *vm = g_hash_table_lookup(arbiter->vms, &vm_id);
 	const PolicyConfig *policy = &arbiter->config.policy;
-	uint64_t fair, beyond, pool, held_others, left, wanted, need;
+	uint64_t fair, beyond, pool, held_others, left, limit, wanted, need;
 	PolicyDemandResult result;
 	PolicyVm pvm;
-	bool below;
+	bool below, trust_limited;
 	int r;
 
 	ret_ops->count = 0;
@@ -180,13 +188,20 @@ int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint
 	left = below ? pool : sat_sub(pool, held_others);
 	if (arbiter->host_short)
 		left = below ? min_u64(left, fair - beyond) : 0;
+	/* The policy may raise requested to charge + left; a limit on the
+	 * rise of requested itself comes off that pool (an unplug in flight
+	 * keeps charge above requested). */
+	limit = sat_sub(rise_limit_bytes, beyond - vm->requested);
+	trust_limited = limit < left;
+	left = min_u64(left, limit);
 
 	wanted = arbiter_demand_target(arbiter, vm, demand_bytes, urgency);
 	r = policy_decide_demand(policy, &pvm, left, demand_bytes, urgency, &result);
 	if (r < 0)
 		return r;
-	if (result.limited_by == POLICY_LIMIT_BUDGET && arbiter->host_short)
-		result.limited_by = POLICY_LIMIT_HOST;
+	if (result.limited_by == POLICY_LIMIT_BUDGET)
+		result.limited_by = trust_limited ? POLICY_LIMIT_TRUST :
+				    arbiter->host_short ? POLICY_LIMIT_HOST : POLICY_LIMIT_BUDGET;
 
 	if (result.action == POLICY_ACTION_DEFER && result.deny_reason != OMEM_RPC_DENY_BUDGET) {
 		/* BUSY: the plug in flight answers it, the record stands;

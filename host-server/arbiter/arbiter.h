@@ -38,6 +38,7 @@
 #include <glib.h>
 
 #include "arbiter/policy.h"
+#include "arbiter/trust.h"
 
 /* Ops one call can return.  A DEMAND reclaims from at most
  * ARBITER_VICTIMS_MAX VMs (two ops each); arbiter_tick stops at the array's
@@ -253,6 +254,39 @@ int arbiter_vm_reevaluate(Arbiter *arbiter, uint64_t vm_id, int64_t now_ms, Arbi
  * -EINVAL (zero demand). */
 int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
 		   int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops);
+
+/* arbiter_demand, with requested raised by at most @rise_limit_bytes
+ * (UINT64_MAX: no limit), as if the pool held no more; a DEMAND cut by
+ * it is limited by trust. */
+int arbiter_demand_limited(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
+			   uint64_t rise_limit_bytes, int64_t now_ms, PolicyDemandResult *ret_result,
+			   ArbiterOps *ret_ops);
+
+/* A guest's DEMAND as its message states it (omem_rpc_demand), with
+ * what omemd knows of the guest's size, for the trust checks. */
+typedef struct {
+	uint64_t bytes;             /* the DEMAND's bytes */
+	uint64_t available_bytes;   /* the MemAvailable it claims */
+	uint64_t guest_total_bytes; /* boot + plugged, omemd's figure */
+	uint32_t urgency;           /* OMEM_RPC_URGENCY_* */
+} ArbiterGuestDemand;
+
+/* A guest's DEMAND weighed by @trust first (trust_demand_allowance: a
+ * contradiction or a spent rate is DEFER BUDGET limited by trust, with
+ * *@ret_why set), then decided by arbiter_demand_limited with the
+ * allowance as the most requested may rise: the grant step's rounding
+ * does not carry a distrusted guest past its rate.  The caller reports a grant it carried out with
+ * arbiter_trust_granted.  Returns as arbiter_demand. */
+int arbiter_trust_demand(Arbiter *arbiter, uint64_t vm_id, Trust *trust,
+			 const TrustConfig *trust_config, const ArbiterGuestDemand *demand,
+			 int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops,
+			 const char **ret_why);
+
+/* The grant @result of arbiter_trust_demand was carried out (requested
+ * was @requested_before): charge the guest's rate with what it got, the
+ * rise of requested, not the DEMAND's bytes. */
+void arbiter_trust_granted(Trust *trust, uint64_t requested_before, const PolicyDemandResult *result,
+			   int64_t now_ms);
 
 /* Periodic work (about once a second): the next step of every pending
  * shrink whose last step completed (reclaim, drain, host pressure), give

@@ -127,8 +127,10 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	PolicyConfig config;
 	PolicyDemandResult result;
 	ArbiterOps ops = { 0 };
-	uint64_t allowance;
+	ArbiterGuestDemand guest_demand;
+	uint64_t requested_before = vm->policy.requested_bytes;
 	const char *distrust_why = NULL;
+	int r;
 	struct rpc_msg reply = { 0 };
 	g_autofree char *asked = manager_size(demand->bytes);
 	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
@@ -145,18 +147,13 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	/* A DEMAND cuts short a SURPLUS-driven unplug: judge what came out. */
 	if (vm->surplus_unplug && vm->unplug.active)
 		vm_surplus_judged(vm);
-	allowance = trust_demand_allowance(&vm->trust, &manager->trust_config, demand->bytes,
-					   demand->available_bytes, total, demand->urgency,
-					   manager_now_ms(), &distrust_why);
+	guest_demand = (ArbiterGuestDemand){ .bytes = demand->bytes,
+					     .available_bytes = demand->available_bytes,
+					     .guest_total_bytes = total, .urgency = demand->urgency };
+	r = arbiter_trust_demand(manager->arbiter, vm->id, &vm->trust, &manager->trust_config,
+				 &guest_demand, manager_now_ms(), &result, &ops, &distrust_why);
 	vm_trust_changed(vm);
-	if (allowance == 0) {
-		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
-					       .deny_reason = OMEM_RPC_DENY_BUDGET,
-					       .retry_after_ms = manager->trust_config.distrusted_interval_ms,
-					       .requested_bytes = vm->policy.requested_bytes,
-					       .limited_by = POLICY_LIMIT_TRUST };
-	} else if (arbiter_demand(manager->arbiter, vm->id, MIN(demand->bytes, allowance),
-				  demand->urgency, manager_now_ms(), &result, &ops) < 0) {
+	if (r < 0) {
 		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
 					       .deny_reason = OMEM_RPC_DENY_BUSY,
 					       .retry_after_ms = config.retry_busy_ms,
@@ -207,7 +204,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	if (result.action != POLICY_ACTION_DEFER) {
 		vm->unplug.active = false; /* growing again: no unplug to follow */
 		vm->surplus_unplug = false;
-		trust_granted(&vm->trust, result.grant_bytes, manager_now_ms());
+		arbiter_trust_granted(&vm->trust, requested_before, &result, manager_now_ms());
 		if (vm->policy.requested_bytes > vm->policy.plugged_bytes && !manager->dry_run) {
 			vm->plug_started_us = g_get_monotonic_time();
 			vm->plug_target_bytes = vm->policy.requested_bytes;

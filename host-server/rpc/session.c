@@ -35,6 +35,7 @@ void session_init(Session *session, const SessionConfig *config, int64_t now_ms)
 		.tokens = config->rate_burst,
 		.tokens_ms = now_ms,
 		.demand_tokens = config->demand_burst,
+		.critical_tokens = config->demand_burst,
 		.told_demand_interval_ms = config->demand_interval_ms,
 	};
 }
@@ -46,6 +47,8 @@ void session_set_config(Session *session, const SessionConfig *config)
 		session->tokens = config->rate_burst;
 	if (session->demand_tokens > config->demand_burst)
 		session->demand_tokens = config->demand_burst;
+	if (session->critical_tokens > config->demand_burst)
+		session->critical_tokens = config->demand_burst;
 }
 
 /* Our next sequence number: 1, 2, ... wrapping, skipping 0. */
@@ -117,8 +120,12 @@ static void session_refill(Session *session, int64_t now_ms)
 		session->demand_tokens += elapsed / session->told_demand_interval_ms;
 		if (session->demand_tokens > session->config.demand_burst)
 			session->demand_tokens = session->config.demand_burst;
+		session->critical_tokens += elapsed / session->told_demand_interval_ms;
+		if (session->critical_tokens > session->config.demand_burst)
+			session->critical_tokens = session->config.demand_burst;
 	} else {
 		session->demand_tokens = session->config.demand_burst;
+		session->critical_tokens = session->config.demand_burst;
 	}
 }
 
@@ -203,22 +210,25 @@ static void session_on_demand(Session *session, const struct rpc_msg *msg,
 	uint64_t room = contract->max_bytes > contract->boot_bytes ?
 			contract->max_bytes - contract->boot_bytes : 0;
 	struct rpc_msg *reply;
+	double *tokens;
 
 	if (msg->u.demand.bytes > room) {
 		session_refuse(session, OMEM_RPC_ERR_BAD_VALUE, msg->type,
 			       SESSION_FIELD(demand, bytes), msg->seq, true, out);
 		return;
 	}
-	if (msg->u.demand.urgency < OMEM_RPC_URGENCY_CRITICAL) {
-		if (session->demand_tokens < 1.0) {
-			uint32_t wait_ms = (uint32_t)((1.0 - session->demand_tokens) *
-						      session->told_demand_interval_ms) + 1;
+	/* CRITICAL is not held back by the others' spacing (the guest is
+	 * about to OOM), but has a bucket of its own, as large: a flood of
+	 * CRITICAL DEMANDs is spaced like any other. */
+	tokens = msg->u.demand.urgency < OMEM_RPC_URGENCY_CRITICAL ? &session->demand_tokens :
+		 &session->critical_tokens;
+	if (*tokens < 1.0) {
+		uint32_t wait_ms = (uint32_t)((1.0 - *tokens) * session->told_demand_interval_ms) + 1;
 
-			session_rate_limited(session, msg, wait_ms, out);
-			return;
-		}
-		session->demand_tokens -= 1.0;
+		session_rate_limited(session, msg, wait_ms, out);
+		return;
 	}
+	*tokens -= 1.0;
 	if (session->demand_pending) {
 		/* One DEMAND at a time with the manager: the next one waits
 		 * for the answer to the first (coalescing). */

@@ -462,6 +462,55 @@ static void test_remove_and_events(void)
 	checked(arb, "events");
 }
 
+/* A distrusted guest (trust.h) gets at most one step per interval plus
+ * one CRITICAL step, counted as the rise of requested that reached the
+ * devices, whatever the DEMANDs' sizes: small DEMANDs each rounded up to
+ * a 128 MiB grant step must not multiply its rate. */
+static void test_trust_rate(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(64 * GIB, 0);
+	ArbiterContract c = contract_default();
+	TrustConfig trust_config;
+	Trust trust = { 0 };
+	uint64_t start, before, peak_rise = 0;
+	int64_t t;
+	int i;
+
+	trust_config_init(&trust_config);
+	c.cap_bytes = c.max_bytes = 32 * GIB;
+	add_vm(arb, 1, &c, 0);
+	for (i = 0; i < 3; i++)
+		trust_surplus_stalled(&trust, &trust_config, 512 * MIB, 0, 0);
+	tap_ok(trust_distrusted(&trust, 0), "trust rate: the guest is distrusted");
+
+	/* One interval: every 50 ms a 2 MiB DEMAND, every other one
+	 * CRITICAL (CRITICAL is neither spaced nor coalesced). */
+	start = requested_of(arb, 1);
+	for (t = 0; t < (int64_t)trust_config.distrusted_interval_ms; t += 50) {
+		ArbiterGuestDemand demand = {
+			.bytes = 2 * MIB,
+			.available_bytes = 10 * MIB,
+			.guest_total_bytes = 1 * GIB + requested_of(arb, 1),
+			.urgency = (t / 50) % 2 ? OMEM_RPC_URGENCY_CRITICAL : OMEM_RPC_URGENCY_HIGH,
+		};
+		PolicyDemandResult r;
+		ArbiterOps ops;
+		const char *why = NULL;
+
+		before = requested_of(arb, 1);
+		if (arbiter_trust_demand(arb, 1, &trust, &trust_config, &demand, t, &r, &ops, &why) < 0)
+			break;
+		if (r.action != POLICY_ACTION_DEFER)
+			arbiter_trust_granted(&trust, before, &r, t);
+		settle(arb, 1, t);
+	}
+	peak_rise = requested_of(arb, 1) - start;
+	tap_ok(peak_rise <= 2 * trust_config.distrusted_step_bytes,
+	       "trust rate: 200 small DEMANDs in one interval raise requested by at most two steps (%llu MiB)",
+	       (unsigned long long)(peak_rise / MIB));
+	tap_ok(peak_rise > 0, "trust rate: ... and the guest still got something");
+}
+
 int main(void)
 {
 	test_grants();
@@ -474,5 +523,6 @@ int main(void)
 	test_host_pressure();
 	test_admission();
 	test_remove_and_events();
+	test_trust_rate();
 	return tap_done();
 }

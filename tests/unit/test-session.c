@@ -371,9 +371,27 @@ static void test_rate(void)
 	session_receive(&session, &msg, &contract, 11, &out);
 	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "a CRITICAL DEMAND is not spaced");
 	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+
+	/* CRITICAL has a bucket of its own, as large: a guest may not
+	 * flood CRITICAL DEMANDs (each a decision) to skip the spacing.
+	 * One was taken at 11 ms; the burst's other one passes, the next
+	 * is refused until an interval refills one. */
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 12, &out);
+	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "CRITICAL within its own burst passes");
+	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 13, &out);
+	tap_ok(out.n_replies == 1 && out.replies[0].type == OMEM_RPC_DENY &&
+	       out.replies[0].u.deny.reason == OMEM_RPC_DENY_RATE,
+	       "CRITICAL past its burst: DENY RATE");
 	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
 	session_receive(&session, &msg, &contract, 120, &out);
 	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "after the interval a DEMAND passes again");
+	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 121, &out);
+	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "... and one interval later CRITICAL passes again");
 	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
 
 	/* A flood of DEMANDs: DENY RATE, then cut off after rate_strikes. */
