@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <string.h>
 
+/* HELLOs one connection may send back to back (a module reload or two,
+ * a reconnect), and then one per this: an honest guest says HELLO once
+ * per module load. */
+#define SESSION_HELLO_BURST 4
+#define SESSION_HELLO_INTERVAL_MS 1000
+
 /* Offset of a payload field in the slot, for ERROR.field_offset. */
 #define SESSION_FIELD(wire, member) \
 	((uint16_t)(sizeof(struct omem_rpc_header) + offsetof(struct omem_rpc_##wire, member)))
@@ -36,6 +42,7 @@ void session_init(Session *session, const SessionConfig *config, int64_t now_ms)
 		.tokens_ms = now_ms,
 		.demand_tokens = config->demand_burst,
 		.critical_tokens = config->demand_burst,
+		.hello_tokens = SESSION_HELLO_BURST,
 		.told_demand_interval_ms = config->demand_interval_ms,
 	};
 }
@@ -113,6 +120,9 @@ static void session_refill(Session *session, int64_t now_ms)
 		return;
 	elapsed = (double)(now_ms - session->tokens_ms);
 	session->tokens_ms = now_ms;
+	session->hello_tokens += elapsed / SESSION_HELLO_INTERVAL_MS;
+	if (session->hello_tokens > SESSION_HELLO_BURST)
+		session->hello_tokens = SESSION_HELLO_BURST;
 	session->tokens += elapsed * session->config.rate_per_s / 1000.0;
 	if (session->tokens > session->config.rate_burst)
 		session->tokens = session->config.rate_burst;
@@ -266,7 +276,15 @@ void session_receive(Session *session, const struct rpc_msg *msg,
 	session->tokens -= 1.0;
 
 	if (msg->type == OMEM_RPC_HELLO) {
-		session->strikes = 0;
+		/* A HELLO restarts the session, which the manager logs and
+		 * acts on: a small burst, then one per SESSION_HELLO_INTERVAL_MS.
+		 * An accepted one does not forgive earlier refusals, so a
+		 * paced HELLO flood still ends in a cut-off. */
+		if (session->hello_tokens < 1.0) {
+			session_rate_limited(session, msg, SESSION_HELLO_INTERVAL_MS, out);
+			return;
+		}
+		session->hello_tokens -= 1.0;
 		session_on_hello(session, msg, contract, out);
 		return;
 	}
