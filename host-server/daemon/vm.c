@@ -62,12 +62,12 @@ static void vm_trust_changed(Vm *vm)
 							why ? why : "contradictions", step,
 							vm->manager->trust_config.distrusted_interval_ms / 1000);
 
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: trust lowered: %s (at most %s per %u s; its SURPLUS figures are not believed)",
-			  vm->name, why ? why : "contradictions", step,
+		vm_log(vm, OMEMD_LOG_WARNING, "trust lowered: %s (at most %s per %u s; its SURPLUS figures are not believed)",
+		       why ? why : "contradictions", step,
 			  vm->manager->trust_config.distrusted_interval_ms / 1000);
 		status_vm_set_note(&vm->status, note);
 	} else {
-		omemd_log(OMEMD_LOG_INFO, "vm %s: trust restored", vm->name);
+		vm_log(vm, OMEMD_LOG_INFO, "trust restored");
 		if (vm->status.note && g_str_has_prefix(vm->status.note, "trust lowered"))
 			status_vm_set_note(&vm->status, NULL);
 	}
@@ -106,7 +106,7 @@ void vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
 	/* Whatever happened, the arbiter learns the size that holds. */
 	vm_sync_arbiter(vm);
 	reason = g_strdup_printf("%s: %s", cause, result->why);
-	omemd_log(OMEMD_LOG_INFO, "vm %s: %s -> %s requested %s (was %s)%s%s", vm->name, cause,
+	vm_log(vm, OMEMD_LOG_INFO, "%s -> %s requested %s (was %s)%s%s", cause,
 		  result->action == POLICY_ACTION_SHRINK ? "SHRINK" : "GROW", to, from,
 		  vm->manager->dry_run ? " [dry run]" : "", ok ? "" : " FAILED");
 	if (!ok)
@@ -194,7 +194,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	}
 	requested = manager_size(result.requested_bytes);
 	left = manager_size(manager_budget_left(manager));
-	omemd_log(OMEMD_LOG_INFO, "vm %s: DEMAND %s (%s) -> %s, requested %s, budget left %s%s", vm->name,
+	vm_log(vm, OMEMD_LOG_INFO, "DEMAND %s (%s) -> %s, requested %s, budget left %s%s",
 		  asked, rpc_codec_urgency_name(demand->urgency), answer, requested, left,
 		  manager->dry_run ? " [dry run]" : "");
 	reason = g_strdup_printf("DEMAND %s (%s) -> %s", asked, rpc_codec_urgency_name(demand->urgency),
@@ -248,8 +248,8 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 	believed = trust_surplus_offer(&vm->trust, &vm->manager->trust_config, releasable,
 				       vm->stats_known, vm->stats_available_bytes, manager_now_ms(), &lie);
 	if (lie) {
-		omemd_log(trusted ? OMEMD_LOG_INFO : OMEMD_LOG_DEBUG,
-			  "vm %s: SURPLUS free %s, unpluggable %s -> ignored (%s)", vm->name, free_text,
+		vm_log(vm, trusted ? OMEMD_LOG_INFO : OMEMD_LOG_DEBUG,
+		       "SURPLUS free %s, unpluggable %s -> ignored (%s)", free_text,
 			  unpluggable, lie);
 		vm_trust_changed(vm);
 		return;
@@ -273,8 +273,8 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 	/* Lowered trust: its offers proved empty; shrinking on the next one
 	 * would only make the guest migrate memory it uses (and maybe OOM). */
 	if (!trust_believe_surplus(&vm->trust, manager_now_ms())) {
-		omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS free %s, unpluggable %s -> ignored (trust lowered)",
-			  vm->name, free_text, unpluggable);
+		vm_log(vm, OMEMD_LOG_DEBUG, "SURPLUS free %s, unpluggable %s -> ignored (trust lowered)",
+		       free_text, unpluggable);
 		return;
 	}
 	manager_policy_config(vm->manager, &config);
@@ -291,7 +291,7 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 					cache, unpluggable);
 	}
 	if (result.action == POLICY_ACTION_HOLD) {
-		omemd_log(OMEMD_LOG_DEBUG, "vm %s: %s -> HOLD (%s)", vm->name, cause, result.why);
+		vm_log(vm, OMEMD_LOG_DEBUG, "%s -> HOLD (%s)", cause, result.why);
 		return;
 	}
 	vm_resize(vm, &result, cause);
@@ -327,7 +327,7 @@ void vm_next_step(Vm *vm, int64_t now_ms)
 	}
 	if (result.action == POLICY_ACTION_HOLD) {
 		if (!vm->shrink_goal.active)
-			omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS goal %s dropped (%s)", vm->name, goal,
+			vm_log(vm, OMEMD_LOG_DEBUG, "SURPLUS goal %s dropped (%s)", goal,
 				  result.why);
 		return;
 	}
@@ -452,8 +452,8 @@ void vm_on_transport(Vm *vm, const TransportEvent *event)
 			vm->held_at_min = false;
 			status_vm_set_note(&vm->status, NULL);
 		}
-		omemd_log(OMEMD_LOG_INFO, "vm %s: session open (protocol v%u, client %u.%u, MemTotal %" G_GUINT64_FORMAT " MiB, generation %u)",
-			  vm->name, session->version, session->u.hello.client_version >> 16,
+		vm_log(vm, OMEMD_LOG_INFO, "session open (protocol v%u, client %u.%u, MemTotal %" G_GUINT64_FORMAT " MiB, generation %u)",
+		       session->version, session->u.hello.client_version >> 16,
 			  session->u.hello.client_version & 0xffff,
 			  session->u.hello.guest_total_bytes >> 20, event->generation);
 		break;
@@ -472,7 +472,7 @@ void vm_on_transport(Vm *vm, const TransportEvent *event)
 		/* A module that unloads leaves nobody to ask or give back:
 		 * without a new HELLO in time the VM is held at min. */
 		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
-		omemd_log(OMEMD_LOG_INFO, "vm %s: session closed by the guest (GOODBYE reason %u)", vm->name,
+		vm_log(vm, OMEMD_LOG_INFO, "session closed by the guest (GOODBYE reason %u)",
 			  session->reason);
 		break;
 	case SESSION_EVENT_CUT_OFF:
@@ -561,14 +561,15 @@ void vm_tick(Vm *vm, int64_t now_ms)
 		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
 		bool ok = vm_reissue(vm);
 
-		omemd_log(OMEMD_LOG_INFO, "vm %s: unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
-			  vm->name, plugged, requested, vm->unplug.reissues,
+		vm_log(vm, OMEMD_LOG_INFO, "unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
+		       plugged, requested, vm->unplug.reissues,
 			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
 		vm_surplus_judged(vm);
 	}
 	trust_update(&vm->trust, now_ms);
 	vm_trust_changed(vm);
 	vm_next_step(vm, now_ms);
+	omemd_log_limit_flush(&vm->log_limit, vm->name, now_ms);
 }
 
 /* RECLAIM to the guest: free @bytes; it answers with SURPLUS.  The

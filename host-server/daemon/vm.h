@@ -21,6 +21,7 @@
 #include "arbiter/policy.h"
 #include "arbiter/trust.h"
 #include "daemon/manager.h"
+#include "daemon/omemd-log.h"
 #include "daemon/transport.h"
 #include "formats/status-json.h"
 #include "rpc/session.h"
@@ -77,7 +78,13 @@ struct _Vm {
 	uint64_t plug_target_bytes;      /* ... to this requested size */
 	PolicyUnplug unplug;
 	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
+	OmemdLogLimit log_limit;         /* the guest-triggered lines about it (vm_log) */
 };
+
+/* A line the guest's messages caused, "vm NAME: ...", through the VM's
+ * rate limit (omemd-log.h): every guest-triggered line goes here. */
+#define vm_log(vm, level, ...) \
+	omemd_log_vm(&(vm)->log_limit, (vm)->name, manager_now_ms(), (level), __VA_ARGS__)
 
 
 Vm *vm_ref(Vm *vm);
