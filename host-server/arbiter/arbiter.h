@@ -74,7 +74,7 @@ typedef struct {
 	uint32_t report_ttl_ms;       /* a guest report older than this no longer counts */
 	uint32_t retry_reclaim_ms;    /* DEFER BUDGET retry while a reclaim runs for the VM */
 	uint32_t admission_ttl_ms;    /* an admission's reservation lapses after this */
-	uint32_t reclaim_timeout_ms;  /* a reclaim that made no progress this long is given up */
+	uint32_t reclaim_timeout_ms;  /* a reclaim gets this per shrink_step it asks for, from its RECLAIM */
 	uint32_t wait_ttl_ms;         /* a waiting record without a new DEMAND lapses after this */
 } ArbiterConfig;
 
@@ -97,13 +97,15 @@ typedef struct {
 typedef enum {
 	ARBITER_OP_RESIZE,  /* set the VM's requested size to bytes (up or down) */
 	ARBITER_OP_RECLAIM, /* ask the guest (omem-rpc RECLAIM) to free bytes and answer SURPLUS */
+	ARBITER_OP_RECLAIM_STALLED, /* a reclaim missed its deadline: bytes asked, released_bytes came out */
 } ArbiterOpKind;
 
 /* One thing the caller must do to a VM. */
 typedef struct {
 	ArbiterOpKind kind;
 	uint64_t vm_id;     /* the caller's id, as given to arbiter_vm_add */
-	uint64_t bytes;     /* RESIZE: the new requested size; RECLAIM: bytes to free */
+	uint64_t bytes;     /* RESIZE: the new requested size; RECLAIM: bytes to free; STALLED: bytes asked */
+	uint64_t released_bytes; /* RECLAIM_STALLED: what the guest gave back before the deadline */
 	const char *why;    /* static reason for logs and status */
 } ArbiterOp;
 

@@ -594,6 +594,17 @@ void vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why)
 	vm_send(vm, vm->session_epoch, false, 0, &msg);
 }
 
+void vm_reclaim_stalled(Vm *vm, uint64_t asked_bytes, uint64_t released_bytes)
+{
+	g_autofree char *asked = manager_size(asked_bytes);
+	g_autofree char *released = manager_size(released_bytes);
+
+	vm_log(vm, OMEMD_LOG_INFO, "RECLAIM of %s given up at its deadline: %s came out", asked, released);
+	trust_surplus_stalled(&vm->trust, &vm->manager->trust_config, asked_bytes, released_bytes,
+			      manager_now_ms());
+	vm_trust_changed(vm);
+}
+
 Vm *vm_ref(Vm *vm)
 {
 	vm->refs++;

@@ -112,6 +112,9 @@ void vm_send(Vm *vm, uint32_t epoch, bool is_reply, uint32_t reply_to,
 /* RECLAIM to the guest: free @bytes (@why for the log and status); it
  * answers with SURPLUS. */
 void vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why);
+/* A reclaim of @asked_bytes missed its deadline with @released_bytes
+ * given back: judged like a SURPLUS whose unplug stalled. */
+void vm_reclaim_stalled(Vm *vm, uint64_t asked_bytes, uint64_t released_bytes);
 
 /* ----------------------------------------------------- vm-libvirt.c */
 
