@@ -266,9 +266,14 @@ static bool omemd_config_fail(GError **error, const char *file_name, unsigned li
 	va_start(ap, format);
 	text = g_strdup_vprintf(format, ap);
 	va_end(ap);
-	/* Names quoted from the file may be any bytes: the message that
-	 * reaches the log stays valid UTF-8. */
+	/* Names and values quoted from the file may be any bytes (a value's
+	 * "\n" is a newline once read): the message that reaches the log
+	 * stays one line of valid UTF-8. */
 	what = g_utf8_make_valid(text, -1);
+	for (char *c = what; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
 	if (line)
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s:%u: %s",
 			    file_name, line, what);
