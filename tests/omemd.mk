@@ -8,9 +8,9 @@
 # (daemon/omemd-notify.c); with real guests, a short daemon smoke test.
 # Included by tests/Makefile.am.
 check_PROGRAMS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
-	unit/test-status-json unit/test-metrics unit/test-omemd-notify
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log
 TESTS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
-	unit/test-status-json unit/test-metrics unit/test-omemd-notify
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log
 
 unit_test_policy_SOURCES = unit/test-policy.c
 unit_test_policy_LDADD = $(LIBOMEM_ARBITER)
@@ -38,6 +38,10 @@ unit_test_status_json_LDADD = $(LIBOMEM_FORMATS) \
 unit_test_metrics_SOURCES = unit/test-metrics.c unit/exposition.c unit/exposition.h
 unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 unit_test_metrics_LDADD = $(LIBOMEMD) $(SOUP_LIBS) $(GIO_LIBS) -lm
+
+# The per-VM rate limit of guest-triggered lines (daemon/omemd-log.c).
+unit_test_omemd_log_SOURCES = unit/test-omemd-log.c
+unit_test_omemd_log_LDADD = $(LIBOMEMD)
 
 # Real datagram sockets in a temporary folder and the abstract namespace.
 unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c

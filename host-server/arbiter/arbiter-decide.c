@@ -22,6 +22,11 @@
  * set aside and put back; the bound keeps a decision O(log n). */
 #define ARBITER_SCAN_MAX 64
 
+/* A victim whose reclaim stalled is not picked again for this many
+ * reclaim timeouts (5 min by default): its own figures just proved
+ * wrong, and its trust (which the caller strikes) decides after that. */
+#define ARBITER_STALLED_BAR_TIMEOUTS 10
+
 /* What a grant may take now: the budget left after the charges and the
  * reservations, cut under host pressure to what the host has above its
  * low mark (less what was granted since the host figures came in). */
@@ -66,7 +71,7 @@ uint64_t arbiter_reclaim(Arbiter *arb, uint64_t deficit, const ArbiterVm *except
 		}
 		lower = arbiter_vm_reclaim_floor(arb, vm);
 		if (vm == except || arbiter_vm_beyond(vm) <= arbiter_vm_fair_share(arb, vm) ||
-		    vm->requested <= lower) {
+		    vm->requested <= lower || now_ms < vm->reclaim_barred_until_ms) {
 			arbiter_heap_remove(arb, vm);
 			aside[n_aside++] = vm;
 			continue;
@@ -140,12 +145,20 @@ static void arbiter_cover_waiters(Arbiter *arb, const ArbiterVm *except, int64_t
 int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
 		   int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops)
 {
+	return arbiter_demand_limited(arbiter, vm_id, demand_bytes, urgency, UINT64_MAX, now_ms,
+				      ret_result, ret_ops);
+}
+
+int arbiter_demand_limited(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
+			   uint64_t rise_limit_bytes, int64_t now_ms, PolicyDemandResult *ret_result,
+			   ArbiterOps *ret_ops)
+{
 	ArbiterVm *vm = g_hash_table_lookup(arbiter->vms, &vm_id);
 	const PolicyConfig *policy = &arbiter->config.policy;
-	uint64_t fair, beyond, pool, held_others, left, wanted, need;
+	uint64_t fair, beyond, pool, held_others, left, limit, wanted, need;
 	PolicyDemandResult result;
 	PolicyVm pvm;
-	bool below;
+	bool below, trust_limited;
 	int r;
 
 	ret_ops->count = 0;
@@ -168,6 +181,22 @@ int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint
 		return 0;
 	}
 
+	/* A VM being reclaimed from gets nothing above its floor until the
+	 * reclaim ends (done or given up): asking back what it is giving
+	 * would keep the credit the reclaim gives others while undoing it. */
+	if (vm->shrinking && !vm->shrink_forced && vm->requested >= vm->floor) {
+		*ret_result = (PolicyDemandResult){
+			.action = POLICY_ACTION_DEFER,
+			.deny_reason = OMEM_RPC_DENY_BUDGET,
+			.retry_after_ms = policy->retry_budget_ms,
+			.requested_bytes = vm->requested,
+			.limited_by = POLICY_LIMIT_BUDGET,
+		};
+		arbiter_wait_stop(arbiter, vm);
+		arbiter_count(arbiter, ret_result);
+		return 0;
+	}
+
 	/* The pool is everyone's, except what is held for waiting VMs below
 	 * their fair share: a VM above its own may not take that, so one
 	 * VM's burst cannot starve the others.  Under host pressure only a
@@ -180,13 +209,20 @@ int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint
 	left = below ? pool : sat_sub(pool, held_others);
 	if (arbiter->host_short)
 		left = below ? min_u64(left, fair - beyond) : 0;
+	/* The policy may raise requested to charge + left; a limit on the
+	 * rise of requested itself comes off that pool (an unplug in flight
+	 * keeps charge above requested). */
+	limit = sat_sub(rise_limit_bytes, beyond - vm->requested);
+	trust_limited = limit < left;
+	left = min_u64(left, limit);
 
 	wanted = arbiter_demand_target(arbiter, vm, demand_bytes, urgency);
 	r = policy_decide_demand(policy, &pvm, left, demand_bytes, urgency, &result);
 	if (r < 0)
 		return r;
-	if (result.limited_by == POLICY_LIMIT_BUDGET && arbiter->host_short)
-		result.limited_by = POLICY_LIMIT_HOST;
+	if (result.limited_by == POLICY_LIMIT_BUDGET)
+		result.limited_by = trust_limited ? POLICY_LIMIT_TRUST :
+				    arbiter->host_short ? POLICY_LIMIT_HOST : POLICY_LIMIT_BUDGET;
 
 	if (result.action == POLICY_ACTION_DEFER && result.deny_reason != OMEM_RPC_DENY_BUDGET) {
 		/* BUSY: the plug in flight answers it, the record stands;
@@ -253,21 +289,36 @@ static void arbiter_tick_shrinks(Arbiter *arb, int64_t now_ms, ArbiterOps *ops)
 			continue;
 		bound = arbiter_shrink_bound(arb, vm, now_ms);
 		late = !vm->shrink_forced && now_ms >= vm->shrink_deadline_ms;
+		if (late && (vm->plugged > bound || vm->plugged > vm->requested)) {
+			/* Past the deadline from its RECLAIM and not done: the
+			 * guest said it could give this back and did not.  The
+			 * caller counts it against the guest's trust; the
+			 * reclaim's credit ends, and the next reclaim picks
+			 * another victim. */
+			if (ops->count >= ARBITER_OPS_MAX)
+				break;
+			ops->op[ops->count++] = (ArbiterOp){
+				.kind = ARBITER_OP_RECLAIM_STALLED, .vm_id = vm->id,
+				.bytes = vm->shrink_asked,
+				.released_bytes = sat_sub(vm->shrink_start_beyond, arbiter_vm_beyond(vm)),
+				.why = vm->shrink_why,
+			};
+			arb->stats.reclaims_given_up++;
+			vm->reclaim_barred_until_ms = now_ms + ARBITER_STALLED_BAR_TIMEOUTS *
+						      (int64_t)arb->config.reclaim_timeout_ms;
+			arbiter_shrink_stop(arb, vm);
+			continue;
+		}
 		if (vm->requested <= bound || vm->plugged > vm->requested) {
 			/* No step left, or the last one still unplugging. */
-			if (vm->plugged <= vm->requested) {
+			if (vm->plugged <= vm->requested)
 				arbiter_shrink_stop(arb, vm);
-			} else if (late) {
-				arb->stats.reclaims_given_up++;
-				arbiter_shrink_stop(arb, vm);
-			}
 			continue;
 		}
 		if (ops->count >= ARBITER_OPS_MAX)
 			break;
 		step = max_u64(bound, policy_round_up(sat_sub(vm->requested, shrink_step),
 						      vm->contract.block_bytes));
-		vm->shrink_deadline_ms = now_ms + arb->config.reclaim_timeout_ms;
 		arbiter_vm_set_requested(arb, vm, step);
 		arbiter_ops_add(ops, ARBITER_OP_RESIZE, vm->id, step, vm->shrink_why);
 	}

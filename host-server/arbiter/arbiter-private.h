@@ -73,7 +73,10 @@ struct ArbiterVm {
 	bool shrink_forced;         /* drain: no report or fair-share limit, no deadline */
 	uint64_t shrink_target;     /* requested size it ends at */
 	uint64_t shrink_last_plugged; /* plugged at the last progress */
-	int64_t shrink_deadline_ms; /* given up then unless plugged moves */
+	int64_t shrink_deadline_ms; /* a reclaim is given up then, however far it got (not moved by progress) */
+	uint64_t shrink_asked;      /* a reclaim: what it asked for (beyond - target at the start) */
+	uint64_t shrink_start_beyond; /* ... and max(requested, plugged) then */
+	int64_t reclaim_barred_until_ms; /* a stalled reclaim's victim is not picked again before this */
 	const char *shrink_why;
 	ArbiterLink shrink_link;    /* in Arbiter.shrinking */
 };
@@ -128,6 +131,7 @@ struct Arbiter {
 };
 
 void arbiter_vm_free(gpointer data);
+void arbiter_report_clamp(ArbiterReport *report, uint64_t boot_bytes, uint64_t plugged_bytes);
 PolicyVm arbiter_policy_vm(const ArbiterContract *contract, uint64_t requested, uint64_t plugged);
 void arbiter_heap_remove(Arbiter *arb, ArbiterVm *vm);
 void arbiter_heap_update(Arbiter *arb, ArbiterVm *vm);

@@ -149,7 +149,15 @@ void arbiter_shrink_start(Arbiter *arb, ArbiterVm *vm, uint64_t target, bool for
 	vm->shrink_forced = forced;
 	vm->shrink_why = why;
 	vm->shrink_last_plugged = vm->plugged;
-	vm->shrink_deadline_ms = now_ms + arb->config.reclaim_timeout_ms;
+	vm->shrink_start_beyond = arbiter_vm_beyond(vm);
+	vm->shrink_asked = sat_sub(vm->shrink_start_beyond, target);
+	/* From the RECLAIM, not from the last block: a guest that gives
+	 * back a block now and then cannot keep a reclaim (and the credit
+	 * it gives others' deficits) alive.  One timeout per shrink step
+	 * asked, so a large honest reclaim has the time its steps take. */
+	vm->shrink_deadline_ms = now_ms + (int64_t)arb->config.reclaim_timeout_ms *
+			(int64_t)MAX(1, (vm->shrink_asked + arb->config.policy.shrink_step_bytes - 1) /
+					arb->config.policy.shrink_step_bytes);
 	arbiter_vm_account(arb, vm);
 }
 
@@ -489,17 +497,30 @@ int arbiter_vm_set_sizes(Arbiter *arbiter, uint64_t vm_id, uint64_t requested_by
 	if (!vm)
 		return -ENOENT;
 	arbiter_vm_unaccount(arbiter, vm);
-	/* An unplug that moves keeps its reclaim alive. */
-	if (vm->shrinking && plugged_bytes < vm->shrink_last_plugged) {
+	if (vm->shrinking && plugged_bytes < vm->shrink_last_plugged)
 		vm->shrink_last_plugged = plugged_bytes;
-		vm->shrink_deadline_ms = now_ms + arbiter->config.reclaim_timeout_ms;
-	}
 	vm->requested = requested_bytes;
 	vm->plugged = plugged_bytes;
 	arbiter_vm_account(arbiter, vm);
 	arbiter_note_external(arbiter, vm);
 	arbiter_debug_check(arbiter);
 	return 0;
+}
+
+/* A guest's figures that contradict the VM's size (libvirt's) or each
+ * other are clamped before they count: a total above boot + plugged or
+ * under half of it, free above total, clean cache above the rest, an
+ * unplug above what is plugged or above free + clean cache. */
+void arbiter_report_clamp(ArbiterReport *report, uint64_t boot_bytes, uint64_t plugged_bytes)
+{
+	uint64_t size = sat_add(boot_bytes, plugged_bytes);
+
+	report->total_bytes = min_u64(max_u64(report->total_bytes, size / 2), size);
+	report->free_bytes = min_u64(report->free_bytes, report->total_bytes);
+	report->clean_cache_bytes = min_u64(report->clean_cache_bytes,
+					    report->total_bytes - report->free_bytes);
+	report->unpluggable_bytes = min_u64(min_u64(report->unpluggable_bytes, plugged_bytes),
+					    report->free_bytes + report->clean_cache_bytes);
 }
 
 int arbiter_vm_set_report(Arbiter *arbiter, uint64_t vm_id, const ArbiterReport *report)
@@ -510,6 +531,7 @@ int arbiter_vm_set_report(Arbiter *arbiter, uint64_t vm_id, const ArbiterReport 
 		return -ENOENT;
 	arbiter_vm_unaccount(arbiter, vm);
 	vm->report = *report;
+	arbiter_report_clamp(&vm->report, vm->contract.boot_bytes, vm->plugged);
 	vm->has_report = true;
 	arbiter_vm_account(arbiter, vm);
 	arbiter_debug_check(arbiter);

@@ -38,6 +38,7 @@
 #include <glib.h>
 
 #include "arbiter/policy.h"
+#include "arbiter/trust.h"
 
 /* Ops one call can return.  A DEMAND reclaims from at most
  * ARBITER_VICTIMS_MAX VMs (two ops each); arbiter_tick stops at the array's
@@ -73,7 +74,7 @@ typedef struct {
 	uint32_t report_ttl_ms;       /* a guest report older than this no longer counts */
 	uint32_t retry_reclaim_ms;    /* DEFER BUDGET retry while a reclaim runs for the VM */
 	uint32_t admission_ttl_ms;    /* an admission's reservation lapses after this */
-	uint32_t reclaim_timeout_ms;  /* a reclaim that made no progress this long is given up */
+	uint32_t reclaim_timeout_ms;  /* a reclaim gets this per shrink_step it asks for, from its RECLAIM */
 	uint32_t wait_ttl_ms;         /* a waiting record without a new DEMAND lapses after this */
 } ArbiterConfig;
 
@@ -96,13 +97,15 @@ typedef struct {
 typedef enum {
 	ARBITER_OP_RESIZE,  /* set the VM's requested size to bytes (up or down) */
 	ARBITER_OP_RECLAIM, /* ask the guest (omem-rpc RECLAIM) to free bytes and answer SURPLUS */
+	ARBITER_OP_RECLAIM_STALLED, /* a reclaim missed its deadline: bytes asked, released_bytes came out */
 } ArbiterOpKind;
 
 /* One thing the caller must do to a VM. */
 typedef struct {
 	ArbiterOpKind kind;
 	uint64_t vm_id;     /* the caller's id, as given to arbiter_vm_add */
-	uint64_t bytes;     /* RESIZE: the new requested size; RECLAIM: bytes to free */
+	uint64_t bytes;     /* RESIZE: the new requested size; RECLAIM: bytes to free; STALLED: bytes asked */
+	uint64_t released_bytes; /* RECLAIM_STALLED: what the guest gave back before the deadline */
 	const char *why;    /* static reason for logs and status */
 } ArbiterOp;
 
@@ -253,6 +256,39 @@ int arbiter_vm_reevaluate(Arbiter *arbiter, uint64_t vm_id, int64_t now_ms, Arbi
  * -EINVAL (zero demand). */
 int arbiter_demand(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
 		   int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops);
+
+/* arbiter_demand, with requested raised by at most @rise_limit_bytes
+ * (UINT64_MAX: no limit), as if the pool held no more; a DEMAND cut by
+ * it is limited by trust. */
+int arbiter_demand_limited(Arbiter *arbiter, uint64_t vm_id, uint64_t demand_bytes, uint32_t urgency,
+			   uint64_t rise_limit_bytes, int64_t now_ms, PolicyDemandResult *ret_result,
+			   ArbiterOps *ret_ops);
+
+/* A guest's DEMAND as its message states it (omem_rpc_demand), with
+ * what omemd knows of the guest's size, for the trust checks. */
+typedef struct {
+	uint64_t bytes;             /* the DEMAND's bytes */
+	uint64_t available_bytes;   /* the MemAvailable it claims */
+	uint64_t guest_total_bytes; /* boot + plugged, omemd's figure */
+	uint32_t urgency;           /* OMEM_RPC_URGENCY_* */
+} ArbiterGuestDemand;
+
+/* A guest's DEMAND weighed by @trust first (trust_demand_allowance: a
+ * contradiction or a spent rate is DEFER BUDGET limited by trust, with
+ * *@ret_why set), then decided by arbiter_demand_limited with the
+ * allowance as the most requested may rise: the grant step's rounding
+ * does not carry a distrusted guest past its rate.  The caller reports a grant it carried out with
+ * arbiter_trust_granted.  Returns as arbiter_demand. */
+int arbiter_trust_demand(Arbiter *arbiter, uint64_t vm_id, Trust *trust,
+			 const TrustConfig *trust_config, const ArbiterGuestDemand *demand,
+			 int64_t now_ms, PolicyDemandResult *ret_result, ArbiterOps *ret_ops,
+			 const char **ret_why);
+
+/* The grant @result of arbiter_trust_demand was carried out (requested
+ * was @requested_before): charge the guest's rate with what it got, the
+ * rise of requested, not the DEMAND's bytes. */
+void arbiter_trust_granted(Trust *trust, uint64_t requested_before, const PolicyDemandResult *result,
+			   int64_t now_ms);
 
 /* Periodic work (about once a second): the next step of every pending
  * shrink whose last step completed (reclaim, drain, host pressure), give

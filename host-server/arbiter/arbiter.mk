@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += arbiter/libomem-arbiter.la
 arbiter_libomem_arbiter_la_SOURCES = \
 	arbiter/arbiter.c arbiter/arbiter.h arbiter/arbiter-private.h \
 	arbiter/arbiter-fair.c arbiter/arbiter-decide.c arbiter/arbiter-check.c \
+	arbiter/arbiter-trust.c \
 	arbiter/policy.c arbiter/policy.h \
 	arbiter/trust.c arbiter/trust.h
 arbiter_libomem_arbiter_la_LIBADD = $(GLIB_LIBS) -lm

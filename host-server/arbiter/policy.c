@@ -153,6 +153,15 @@ int policy_decide_demand(const PolicyConfig *config, const PolicyVm *vm, uint64_
 	return 0;
 }
 
+uint64_t policy_surplus_releasable(const PolicySurplus *surplus)
+{
+	uint64_t releasable = surplus->free_bytes + surplus->clean_cache_bytes;
+
+	if (releasable < surplus->free_bytes)
+		releasable = UINT64_MAX;
+	return releasable < surplus->unpluggable_bytes ? releasable : surplus->unpluggable_bytes;
+}
+
 /* One step from requested toward @goal_bytes: at most shrink_step lower,
  * on a block boundary, never below the goal. */
 static uint64_t policy_shrink_step(const PolicyConfig *config, const PolicyVm *vm, uint64_t goal_bytes)
@@ -183,11 +192,7 @@ int policy_decide_surplus(const PolicyConfig *config, const PolicyVm *vm,
 
 	/* Cheapest first: free memory, then clean cache, never more than an
 	 * unplug can take, and only from what is plugged. */
-	releasable = surplus->free_bytes + surplus->clean_cache_bytes;
-	if (releasable < surplus->free_bytes)
-		releasable = UINT64_MAX;
-	if (releasable > surplus->unpluggable_bytes)
-		releasable = surplus->unpluggable_bytes;
+	releasable = policy_surplus_releasable(surplus);
 	if (releasable > vm->plugged_bytes)
 		releasable = vm->plugged_bytes;
 

@@ -102,6 +102,12 @@ typedef struct {
 	uint64_t unpluggable_bytes; /* upper bound of an unplug now */
 } PolicySurplus;
 
+/* What a SURPLUS says an unplug could take: free then clean cache, never
+ * more than unpluggable.  Every figure is the guest's, so the sum
+ * saturates: a wrap would turn an absurd offer into a small believable
+ * one and slip it past the trust checks. */
+uint64_t policy_surplus_releasable(const PolicySurplus *surplus);
+
 /* A lowered requested size followed until plugged comes down to it. */
 typedef struct {
 	bool active;                /* an unplug is being followed */

@@ -23,6 +23,9 @@ void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *caus
 		case ARBITER_OP_RECLAIM:
 			vm_send_reclaim(vm, op->bytes, op->why);
 			break;
+		case ARBITER_OP_RECLAIM_STALLED:
+			vm_reclaim_stalled(vm, op->bytes, op->released_bytes);
+			break;
 		case ARBITER_OP_RESIZE:
 			if (op->bytes == vm->policy.requested_bytes) {
 				vm_sync_arbiter(vm);

@@ -20,6 +20,9 @@
  * is drained from an idle source right after. */
 #define TRANSPORT_DRAIN_BUDGET 256
 
+/* A backlogged transport looks at its ring again after this. */
+#define TRANSPORT_BACKLOG_RETRY_MS 10
+
 struct _Transport {
 	char *name;                     /* VM name, for logs */
 	IvshmemServer *server;
@@ -32,6 +35,7 @@ struct _Transport {
 	SessionConfig session_config;
 	Session session;
 	GSource *drain_source;          /* pending continuation of a drain */
+	gint *backlog;                  /* events handed over, not handled (rc box shared with them) */
 	bool ring_full_logged;          /* "host->guest ring full" said once per connection */
 	bool error_logged;              /* first refused message logged per connection */
 	TransportEventFunc on_event;
@@ -43,8 +47,32 @@ struct _Transport {
 
 static void transport_emit(Transport *transport, const TransportEvent *event)
 {
+	TransportEvent copy = *event;
+
+	copy.backlog = transport->backlog;
 	if (transport->on_event)
-		transport->on_event(transport, event, transport->user_data);
+		transport->on_event(transport, &copy, transport->user_data);
+}
+
+void transport_event_hold(TransportEvent *event)
+{
+	event->backlog = g_atomic_rc_box_acquire(event->backlog);
+	g_atomic_int_inc(event->backlog);
+}
+
+void transport_event_done(TransportEvent *event)
+{
+	if (!event->backlog)
+		return;
+	g_atomic_int_dec_and_test(event->backlog);
+	g_atomic_rc_box_release(event->backlog);
+	event->backlog = NULL;
+}
+
+/* The manager is this far behind: drain no more for now. */
+static bool transport_backlogged(Transport *transport)
+{
+	return g_atomic_int_get(transport->backlog) >= TRANSPORT_BACKLOG_MAX;
 }
 
 /* The one log line of a cut-off; @detail (or NULL) says what the guest
@@ -135,6 +163,8 @@ static void transport_drain_ring(Transport *transport)
 	for (i = 0; i < TRANSPORT_DRAIN_BUDGET; i++) {
 		if (!transport->attached || transport->session.state == SESSION_STATE_CUT_OFF)
 			return;
+		if (transport_backlogged(transport))
+			break;
 		r = rpc_ring_receive(&transport->g2h, slot);
 		if (r == 0)
 			return;
@@ -164,9 +194,13 @@ static void transport_drain_ring(Transport *transport)
 		session_receive(&transport->session, &msg, &contract, g_get_monotonic_time() / 1000, &out);
 		transport_output(transport, &out, NULL);
 	}
-	/* Budget spent with slots left: continue right after the others. */
+	/* Budget spent with slots left: continue right after the others;
+	 * backlogged: look again a little later, when the manager has
+	 * caught up (the guest's ring holds the rest meanwhile). */
 	if (!transport->drain_source) {
-		transport->drain_source = g_idle_source_new();
+		transport->drain_source = transport_backlogged(transport) ?
+					  g_timeout_source_new(TRANSPORT_BACKLOG_RETRY_MS) :
+					  g_idle_source_new();
 		g_source_set_callback(transport->drain_source, transport_drain, transport, NULL);
 		g_source_attach(transport->drain_source, transport->context);
 	}
@@ -235,6 +269,7 @@ Transport *transport_new(const TransportConfig *config, GError **error)
 	IvshmemServerConfig server_config = { 0 };
 
 	transport->name = g_strdup(config->name);
+	transport->backlog = g_atomic_rc_box_new0(gint);
 	transport->session_config = config->session;
 	transport->on_event = config->on_event;
 	transport->user_data = config->user_data;
@@ -331,6 +366,7 @@ void transport_free(Transport *transport)
 	g_mutex_clear(&transport->lock);
 	if (transport->user_data_free)
 		transport->user_data_free(transport->user_data);
+	g_atomic_rc_box_release(transport->backlog);
 	g_free(transport->name);
 	g_free(transport);
 }

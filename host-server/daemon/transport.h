@@ -40,7 +40,21 @@ typedef struct {
 	uint32_t generation;           /* region generation of this connection */
 	SessionEvent session;          /* TRANSPORT_EVENT_SESSION */
 	int64_t received_us;           /* monotonic, when the manager's copy was made */
+	gint *backlog;                 /* the transport's count of events not handled yet */
 } TransportEvent;
+
+/* Events one transport may have handed over and not yet seen handled:
+ * past it the transport stops draining the guest's ring (the guest's
+ * sends then fail with a full ring, its own back-pressure) until the
+ * manager catches up, so a flooding guest cannot grow omemd's queue
+ * without bound. */
+#define TRANSPORT_BACKLOG_MAX 64
+
+/* A receiver that keeps a copy of @event past the callback takes it
+ * with transport_event_hold and calls transport_event_done once it has
+ * handled it (any thread). */
+void transport_event_hold(TransportEvent *event);
+void transport_event_done(TransportEvent *event);
 
 typedef void (*TransportEventFunc)(Transport *transport, const TransportEvent *event,
 				   gpointer user_data);

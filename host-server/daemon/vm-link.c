@@ -35,6 +35,7 @@ static void link_event_free(gpointer data)
 {
 	LinkEvent *link_event = data;
 
+	transport_event_done(&link_event->event);
 	g_free(link_event->uuid);
 	g_free(link_event);
 }
@@ -78,6 +79,7 @@ static void vm_link_post(Transport *transport, const TransportEvent *event, gpoi
 	link_event->transport_id = tag->transport_id;
 	link_event->event = *event;
 	link_event->event.received_us = g_get_monotonic_time();
+	transport_event_hold(&link_event->event);
 	manager_defer(tag->manager, vm_link_on_event, link_event, link_event_free);
 }
 

@@ -62,12 +62,12 @@ static void vm_trust_changed(Vm *vm)
 							why ? why : "contradictions", step,
 							vm->manager->trust_config.distrusted_interval_ms / 1000);
 
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: trust lowered: %s (at most %s per %u s; its SURPLUS figures are not believed)",
-			  vm->name, why ? why : "contradictions", step,
+		vm_log(vm, OMEMD_LOG_WARNING, "trust lowered: %s (at most %s per %u s; its SURPLUS figures are not believed)",
+		       why ? why : "contradictions", step,
 			  vm->manager->trust_config.distrusted_interval_ms / 1000);
 		status_vm_set_note(&vm->status, note);
 	} else {
-		omemd_log(OMEMD_LOG_INFO, "vm %s: trust restored", vm->name);
+		vm_log(vm, OMEMD_LOG_INFO, "trust restored");
 		if (vm->status.note && g_str_has_prefix(vm->status.note, "trust lowered"))
 			status_vm_set_note(&vm->status, NULL);
 	}
@@ -106,7 +106,7 @@ void vm_resize(Vm *vm, const PolicyResizeResult *result, const char *cause)
 	/* Whatever happened, the arbiter learns the size that holds. */
 	vm_sync_arbiter(vm);
 	reason = g_strdup_printf("%s: %s", cause, result->why);
-	omemd_log(OMEMD_LOG_INFO, "vm %s: %s -> %s requested %s (was %s)%s%s", vm->name, cause,
+	vm_log(vm, OMEMD_LOG_INFO, "%s -> %s requested %s (was %s)%s%s", cause,
 		  result->action == POLICY_ACTION_SHRINK ? "SHRINK" : "GROW", to, from,
 		  vm->manager->dry_run ? " [dry run]" : "", ok ? "" : " FAILED");
 	if (!ok)
@@ -125,8 +125,10 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	PolicyConfig config;
 	PolicyDemandResult result;
 	ArbiterOps ops = { 0 };
-	uint64_t allowance;
+	ArbiterGuestDemand guest_demand;
+	uint64_t requested_before = vm->policy.requested_bytes;
 	const char *distrust_why = NULL;
+	int r;
 	struct rpc_msg reply = { 0 };
 	g_autofree char *asked = manager_size(demand->bytes);
 	g_autofree char *answer = NULL, *requested = NULL, *left = NULL, *reason = NULL;
@@ -143,18 +145,13 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	/* A DEMAND cuts short a SURPLUS-driven unplug: judge what came out. */
 	if (vm->surplus_unplug && vm->unplug.active)
 		vm_surplus_judged(vm);
-	allowance = trust_demand_allowance(&vm->trust, &manager->trust_config, demand->bytes,
-					   demand->available_bytes, total, demand->urgency,
-					   manager_now_ms(), &distrust_why);
+	guest_demand = (ArbiterGuestDemand){ .bytes = demand->bytes,
+					     .available_bytes = demand->available_bytes,
+					     .guest_total_bytes = total, .urgency = demand->urgency };
+	r = arbiter_trust_demand(manager->arbiter, vm->id, &vm->trust, &manager->trust_config,
+				 &guest_demand, manager_now_ms(), &result, &ops, &distrust_why);
 	vm_trust_changed(vm);
-	if (allowance == 0) {
-		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
-					       .deny_reason = OMEM_RPC_DENY_BUDGET,
-					       .retry_after_ms = manager->trust_config.distrusted_interval_ms,
-					       .requested_bytes = vm->policy.requested_bytes,
-					       .limited_by = POLICY_LIMIT_TRUST };
-	} else if (arbiter_demand(manager->arbiter, vm->id, MIN(demand->bytes, allowance),
-				  demand->urgency, manager_now_ms(), &result, &ops) < 0) {
+	if (r < 0) {
 		result = (PolicyDemandResult){ .action = POLICY_ACTION_DEFER,
 					       .deny_reason = OMEM_RPC_DENY_BUSY,
 					       .retry_after_ms = config.retry_busy_ms,
@@ -195,7 +192,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	}
 	requested = manager_size(result.requested_bytes);
 	left = manager_size(manager_budget_left(manager));
-	omemd_log(OMEMD_LOG_INFO, "vm %s: DEMAND %s (%s) -> %s, requested %s, budget left %s%s", vm->name,
+	vm_log(vm, OMEMD_LOG_INFO, "DEMAND %s (%s) -> %s, requested %s, budget left %s%s",
 		  asked, rpc_codec_urgency_name(demand->urgency), answer, requested, left,
 		  manager->dry_run ? " [dry run]" : "");
 	reason = g_strdup_printf("DEMAND %s (%s) -> %s", asked, rpc_codec_urgency_name(demand->urgency),
@@ -205,7 +202,7 @@ static void vm_on_demand(Vm *vm, const SessionEvent *event, int64_t received_us)
 	if (result.action != POLICY_ACTION_DEFER) {
 		vm->unplug.active = false; /* growing again: no unplug to follow */
 		vm->surplus_unplug = false;
-		trust_granted(&vm->trust, result.grant_bytes, manager_now_ms());
+		arbiter_trust_granted(&vm->trust, requested_before, &result, manager_now_ms());
 		if (vm->policy.requested_bytes > vm->policy.plugged_bytes && !manager->dry_run) {
 			vm->plug_started_us = g_get_monotonic_time();
 			vm->plug_target_bytes = vm->policy.requested_bytes;
@@ -235,8 +232,7 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 		.unpluggable_bytes = event->u.surplus.unpluggable_bytes,
 	};
 	uint64_t total = vm->policy.boot_bytes + vm->policy.plugged_bytes;
-	uint64_t releasable = MIN(surplus.unpluggable_bytes,
-				  surplus.free_bytes + MIN(surplus.clean_cache_bytes, G_MAXUINT64 / 2));
+	uint64_t releasable = policy_surplus_releasable(&surplus);
 	uint64_t believed;
 	g_autofree char *cause = NULL, *free_text = manager_size(surplus.free_bytes);
 	g_autofree char *cache = manager_size(surplus.clean_cache_bytes);
@@ -250,8 +246,8 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 	believed = trust_surplus_offer(&vm->trust, &vm->manager->trust_config, releasable,
 				       vm->stats_known, vm->stats_available_bytes, manager_now_ms(), &lie);
 	if (lie) {
-		omemd_log(trusted ? OMEMD_LOG_INFO : OMEMD_LOG_DEBUG,
-			  "vm %s: SURPLUS free %s, unpluggable %s -> ignored (%s)", vm->name, free_text,
+		vm_log(vm, trusted ? OMEMD_LOG_INFO : OMEMD_LOG_DEBUG,
+		       "SURPLUS free %s, unpluggable %s -> ignored (%s)", free_text,
 			  unpluggable, lie);
 		vm_trust_changed(vm);
 		return;
@@ -275,8 +271,8 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 	/* Lowered trust: its offers proved empty; shrinking on the next one
 	 * would only make the guest migrate memory it uses (and maybe OOM). */
 	if (!trust_believe_surplus(&vm->trust, manager_now_ms())) {
-		omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS free %s, unpluggable %s -> ignored (trust lowered)",
-			  vm->name, free_text, unpluggable);
+		vm_log(vm, OMEMD_LOG_DEBUG, "SURPLUS free %s, unpluggable %s -> ignored (trust lowered)",
+		       free_text, unpluggable);
 		return;
 	}
 	manager_policy_config(vm->manager, &config);
@@ -293,7 +289,7 @@ static void vm_on_surplus(Vm *vm, const SessionEvent *event)
 					cache, unpluggable);
 	}
 	if (result.action == POLICY_ACTION_HOLD) {
-		omemd_log(OMEMD_LOG_DEBUG, "vm %s: %s -> HOLD (%s)", vm->name, cause, result.why);
+		vm_log(vm, OMEMD_LOG_DEBUG, "%s -> HOLD (%s)", cause, result.why);
 		return;
 	}
 	vm_resize(vm, &result, cause);
@@ -329,7 +325,7 @@ void vm_next_step(Vm *vm, int64_t now_ms)
 	}
 	if (result.action == POLICY_ACTION_HOLD) {
 		if (!vm->shrink_goal.active)
-			omemd_log(OMEMD_LOG_DEBUG, "vm %s: SURPLUS goal %s dropped (%s)", vm->name, goal,
+			vm_log(vm, OMEMD_LOG_DEBUG, "SURPLUS goal %s dropped (%s)", goal,
 				  result.why);
 		return;
 	}
@@ -382,8 +378,13 @@ static void vm_on_stats(Vm *vm, const SessionEvent *event)
 		vm->report.total_bytes = vm->status.guest_total_bytes;
 		if (vm->surplus_at_ms &&
 		    manager_now_ms() - vm->surplus_at_ms < vm->manager->config.report_ttl_ms) {
-			if (vm->report.unpluggable_bytes > vm->report.free_bytes + vm->report.clean_cache_bytes)
-				vm->report.unpluggable_bytes = vm->report.free_bytes + vm->report.clean_cache_bytes;
+			PolicySurplus latest = {
+				.free_bytes = vm->report.free_bytes,
+				.clean_cache_bytes = vm->report.clean_cache_bytes,
+				.unpluggable_bytes = vm->report.unpluggable_bytes,
+			};
+
+			vm->report.unpluggable_bytes = policy_surplus_releasable(&latest);
 		} else {
 			/* No recent SURPLUS (a guest sends one only when it has
 			 * plenty by its own marks): estimate from STATS, so an
@@ -449,8 +450,8 @@ void vm_on_transport(Vm *vm, const TransportEvent *event)
 			vm->held_at_min = false;
 			status_vm_set_note(&vm->status, NULL);
 		}
-		omemd_log(OMEMD_LOG_INFO, "vm %s: session open (protocol v%u, client %u.%u, MemTotal %" G_GUINT64_FORMAT " MiB, generation %u)",
-			  vm->name, session->version, session->u.hello.client_version >> 16,
+		vm_log(vm, OMEMD_LOG_INFO, "session open (protocol v%u, client %u.%u, MemTotal %" G_GUINT64_FORMAT " MiB, generation %u)",
+		       session->version, session->u.hello.client_version >> 16,
 			  session->u.hello.client_version & 0xffff,
 			  session->u.hello.guest_total_bytes >> 20, event->generation);
 		break;
@@ -469,7 +470,7 @@ void vm_on_transport(Vm *vm, const TransportEvent *event)
 		/* A module that unloads leaves nobody to ask or give back:
 		 * without a new HELLO in time the VM is held at min. */
 		vm->hello_deadline_ms = manager_now_ms() + vm->manager->config.hello_timeout_s * 1000ll;
-		omemd_log(OMEMD_LOG_INFO, "vm %s: session closed by the guest (GOODBYE reason %u)", vm->name,
+		vm_log(vm, OMEMD_LOG_INFO, "session closed by the guest (GOODBYE reason %u)",
 			  session->reason);
 		break;
 	case SESSION_EVENT_CUT_OFF:
@@ -558,14 +559,15 @@ void vm_tick(Vm *vm, int64_t now_ms)
 		g_autofree char *requested = manager_size(vm->policy.requested_bytes);
 		bool ok = vm_reissue(vm);
 
-		omemd_log(OMEMD_LOG_INFO, "vm %s: unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
-			  vm->name, plugged, requested, vm->unplug.reissues,
+		vm_log(vm, OMEMD_LOG_INFO, "unplug stalled at %s plugged (requested %s) -> re-issued (attempt %u, next in %" G_GINT64_FORMAT " s)%s",
+		       plugged, requested, vm->unplug.reissues,
 			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
 		vm_surplus_judged(vm);
 	}
 	trust_update(&vm->trust, now_ms);
 	vm_trust_changed(vm);
 	vm_next_step(vm, now_ms);
+	omemd_log_limit_flush(&vm->log_limit, vm->name, now_ms);
 }
 
 /* RECLAIM to the guest: free @bytes; it answers with SURPLUS.  The
@@ -588,6 +590,17 @@ void vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why)
 	msg.u.reclaim.bytes = bytes;
 	msg.u.reclaim.deadline_ms = vm->manager->config.retry_reclaim_ms;
 	vm_send(vm, vm->session_epoch, false, 0, &msg);
+}
+
+void vm_reclaim_stalled(Vm *vm, uint64_t asked_bytes, uint64_t released_bytes)
+{
+	g_autofree char *asked = manager_size(asked_bytes);
+	g_autofree char *released = manager_size(released_bytes);
+
+	vm_log(vm, OMEMD_LOG_INFO, "RECLAIM of %s given up at its deadline: %s came out", asked, released);
+	trust_surplus_stalled(&vm->trust, &vm->manager->trust_config, asked_bytes, released_bytes,
+			      manager_now_ms());
+	vm_trust_changed(vm);
 }
 
 Vm *vm_ref(Vm *vm)

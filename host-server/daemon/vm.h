@@ -21,6 +21,7 @@
 #include "arbiter/policy.h"
 #include "arbiter/trust.h"
 #include "daemon/manager.h"
+#include "daemon/omemd-log.h"
 #include "daemon/transport.h"
 #include "formats/status-json.h"
 #include "rpc/session.h"
@@ -76,7 +77,13 @@ struct _Vm {
 	uint64_t plug_target_bytes;      /* ... to this requested size */
 	PolicyUnplug unplug;
 	PolicyShrinkGoal shrink_goal;    /* a SURPLUS's goal beyond one step */
+	OmemdLogLimit log_limit;         /* the guest-triggered lines about it (vm_log) */
 };
+
+/* A line the guest's messages caused, "vm NAME: ...", through the VM's
+ * rate limit (omemd-log.h): every guest-triggered line goes here. */
+#define vm_log(vm, level, ...) \
+	omemd_log_vm(&(vm)->log_limit, (vm)->name, manager_now_ms(), (level), __VA_ARGS__)
 
 Vm *vm_ref(Vm *vm);
 void vm_unref(Vm *vm);
@@ -103,6 +110,9 @@ void vm_send(Vm *vm, uint32_t epoch, bool is_reply, uint32_t reply_to,
 /* RECLAIM to the guest: free @bytes (@why for the log and status); it
  * answers with SURPLUS. */
 void vm_send_reclaim(Vm *vm, uint64_t bytes, const char *why);
+/* A reclaim of @asked_bytes missed its deadline with @released_bytes
+ * given back: judged like a SURPLUS whose unplug stalled. */
+void vm_reclaim_stalled(Vm *vm, uint64_t asked_bytes, uint64_t released_bytes);
 
 /* ----------------------------------------------------- vm-libvirt.c */
 

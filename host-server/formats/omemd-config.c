@@ -260,12 +260,20 @@ static bool omemd_config_fail(GError **error, const char *file_name, unsigned li
 static bool omemd_config_fail(GError **error, const char *file_name, unsigned line,
 			      const char *format, ...)
 {
-	g_autofree char *what = NULL;
+	g_autofree char *text = NULL, *what = NULL;
 	va_list ap;
 
 	va_start(ap, format);
-	what = g_strdup_vprintf(format, ap);
+	text = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	/* Names and values quoted from the file may be any bytes (a value's
+	 * "\n" is a newline once read): the message that reaches the log
+	 * stays one line of valid UTF-8. */
+	what = g_utf8_make_valid(text, -1);
+	for (char *c = what; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
 	if (line)
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s:%u: %s",
 			    file_name, line, what);

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <string.h>
 
+/* HELLOs one connection may send back to back (a module reload or two,
+ * a reconnect), and then one per this: an honest guest says HELLO once
+ * per module load. */
+#define SESSION_HELLO_BURST 4
+#define SESSION_HELLO_INTERVAL_MS 1000
+
 /* Offset of a payload field in the slot, for ERROR.field_offset. */
 #define SESSION_FIELD(wire, member) \
 	((uint16_t)(sizeof(struct omem_rpc_header) + offsetof(struct omem_rpc_##wire, member)))
@@ -35,6 +41,8 @@ void session_init(Session *session, const SessionConfig *config, int64_t now_ms)
 		.tokens = config->rate_burst,
 		.tokens_ms = now_ms,
 		.demand_tokens = config->demand_burst,
+		.critical_tokens = config->demand_burst,
+		.hello_tokens = SESSION_HELLO_BURST,
 		.told_demand_interval_ms = config->demand_interval_ms,
 	};
 }
@@ -46,6 +54,8 @@ void session_set_config(Session *session, const SessionConfig *config)
 		session->tokens = config->rate_burst;
 	if (session->demand_tokens > config->demand_burst)
 		session->demand_tokens = config->demand_burst;
+	if (session->critical_tokens > config->demand_burst)
+		session->critical_tokens = config->demand_burst;
 }
 
 /* Our next sequence number: 1, 2, ... wrapping, skipping 0. */
@@ -110,6 +120,9 @@ static void session_refill(Session *session, int64_t now_ms)
 		return;
 	elapsed = (double)(now_ms - session->tokens_ms);
 	session->tokens_ms = now_ms;
+	session->hello_tokens += elapsed / SESSION_HELLO_INTERVAL_MS;
+	if (session->hello_tokens > SESSION_HELLO_BURST)
+		session->hello_tokens = SESSION_HELLO_BURST;
 	session->tokens += elapsed * session->config.rate_per_s / 1000.0;
 	if (session->tokens > session->config.rate_burst)
 		session->tokens = session->config.rate_burst;
@@ -117,8 +130,12 @@ static void session_refill(Session *session, int64_t now_ms)
 		session->demand_tokens += elapsed / session->told_demand_interval_ms;
 		if (session->demand_tokens > session->config.demand_burst)
 			session->demand_tokens = session->config.demand_burst;
+		session->critical_tokens += elapsed / session->told_demand_interval_ms;
+		if (session->critical_tokens > session->config.demand_burst)
+			session->critical_tokens = session->config.demand_burst;
 	} else {
 		session->demand_tokens = session->config.demand_burst;
+		session->critical_tokens = session->config.demand_burst;
 	}
 }
 
@@ -203,22 +220,25 @@ static void session_on_demand(Session *session, const struct rpc_msg *msg,
 	uint64_t room = contract->max_bytes > contract->boot_bytes ?
 			contract->max_bytes - contract->boot_bytes : 0;
 	struct rpc_msg *reply;
+	double *tokens;
 
 	if (msg->u.demand.bytes > room) {
 		session_refuse(session, OMEM_RPC_ERR_BAD_VALUE, msg->type,
 			       SESSION_FIELD(demand, bytes), msg->seq, true, out);
 		return;
 	}
-	if (msg->u.demand.urgency < OMEM_RPC_URGENCY_CRITICAL) {
-		if (session->demand_tokens < 1.0) {
-			uint32_t wait_ms = (uint32_t)((1.0 - session->demand_tokens) *
-						      session->told_demand_interval_ms) + 1;
+	/* CRITICAL is not held back by the others' spacing (the guest is
+	 * about to OOM), but has a bucket of its own, as large: a flood of
+	 * CRITICAL DEMANDs is spaced like any other. */
+	tokens = msg->u.demand.urgency < OMEM_RPC_URGENCY_CRITICAL ? &session->demand_tokens :
+		 &session->critical_tokens;
+	if (*tokens < 1.0) {
+		uint32_t wait_ms = (uint32_t)((1.0 - *tokens) * session->told_demand_interval_ms) + 1;
 
-			session_rate_limited(session, msg, wait_ms, out);
-			return;
-		}
-		session->demand_tokens -= 1.0;
+		session_rate_limited(session, msg, wait_ms, out);
+		return;
 	}
+	*tokens -= 1.0;
 	if (session->demand_pending) {
 		/* One DEMAND at a time with the manager: the next one waits
 		 * for the answer to the first (coalescing). */
@@ -256,7 +276,15 @@ void session_receive(Session *session, const struct rpc_msg *msg,
 	session->tokens -= 1.0;
 
 	if (msg->type == OMEM_RPC_HELLO) {
-		session->strikes = 0;
+		/* A HELLO restarts the session, which the manager logs and
+		 * acts on: a small burst, then one per SESSION_HELLO_INTERVAL_MS.
+		 * An accepted one does not forgive earlier refusals, so a
+		 * paced HELLO flood still ends in a cut-off. */
+		if (session->hello_tokens < 1.0) {
+			session_rate_limited(session, msg, SESSION_HELLO_INTERVAL_MS, out);
+			return;
+		}
+		session->hello_tokens -= 1.0;
 		session_on_hello(session, msg, contract, out);
 		return;
 	}

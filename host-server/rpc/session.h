@@ -14,8 +14,9 @@
  * Rules (include/omem/rpc.h): a session starts with HELLO seq 1 and a HELLO
  * inside a session restarts it; the host's numbering restarts with the
  * answer.  Messages before HELLO are refused (NOT_NEGOTIATED).  Every
- * message costs a token of a per-VM bucket; non-critical DEMANDs are also
- * spaced by demand_interval_ms.  A refused message costs a strike;
+ * message costs a token of a per-VM bucket; DEMANDs are also spaced by
+ * demand_interval_ms, CRITICAL ones in a bucket of their own, and
+ * HELLOs (each restarts the session) by a bucket of four, one a second.  A refused message costs a strike;
  * consecutive strikes past rate_strikes, protocol errors past error_limit
  * (per connection: a HELLO does not forgive them) or a broken ring index
  * cut the guest off (GOODBYE PROTOCOL, nothing more read until the next
@@ -97,6 +98,8 @@ typedef struct {
 	double tokens;              /* message bucket */
 	int64_t tokens_ms;          /* when the bucket was last refilled */
 	double demand_tokens;       /* DEMAND spacing bucket */
+	double critical_tokens;     /* CRITICAL DEMAND spacing bucket (same size and refill) */
+	double hello_tokens;        /* HELLO bucket: a small burst, then one per second */
 	uint32_t told_demand_interval_ms; /* the spacing the last WELCOME told (enforced) */
 	uint32_t strikes;           /* consecutive refused messages */
 	uint32_t errors;            /* protocol errors this connection */

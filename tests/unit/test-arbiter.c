@@ -462,6 +462,136 @@ static void test_remove_and_events(void)
 	checked(arb, "events");
 }
 
+/* A distrusted guest (trust.h) gets at most one step per interval plus
+ * one CRITICAL step, counted as the rise of requested that reached the
+ * devices, whatever the DEMANDs' sizes: small DEMANDs each rounded up to
+ * a 128 MiB grant step must not multiply its rate. */
+static void test_trust_rate(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(64 * GIB, 0);
+	ArbiterContract c = contract_default();
+	TrustConfig trust_config;
+	Trust trust = { 0 };
+	uint64_t start, before, peak_rise = 0;
+	int64_t t;
+	int i;
+
+	trust_config_init(&trust_config);
+	c.cap_bytes = c.max_bytes = 32 * GIB;
+	add_vm(arb, 1, &c, 0);
+	for (i = 0; i < 3; i++)
+		trust_surplus_stalled(&trust, &trust_config, 512 * MIB, 0, 0);
+	tap_ok(trust_distrusted(&trust, 0), "trust rate: the guest is distrusted");
+
+	/* One interval: every 50 ms a 2 MiB DEMAND, every other one
+	 * CRITICAL (CRITICAL is neither spaced nor coalesced). */
+	start = requested_of(arb, 1);
+	for (t = 0; t < (int64_t)trust_config.distrusted_interval_ms; t += 50) {
+		ArbiterGuestDemand demand = {
+			.bytes = 2 * MIB,
+			.available_bytes = 10 * MIB,
+			.guest_total_bytes = 1 * GIB + requested_of(arb, 1),
+			.urgency = (t / 50) % 2 ? OMEM_RPC_URGENCY_CRITICAL : OMEM_RPC_URGENCY_HIGH,
+		};
+		PolicyDemandResult r;
+		ArbiterOps ops;
+		const char *why = NULL;
+
+		before = requested_of(arb, 1);
+		if (arbiter_trust_demand(arb, 1, &trust, &trust_config, &demand, t, &r, &ops, &why) < 0)
+			break;
+		if (r.action != POLICY_ACTION_DEFER)
+			arbiter_trust_granted(&trust, before, &r, t);
+		settle(arb, 1, t);
+	}
+	peak_rise = requested_of(arb, 1) - start;
+	tap_ok(peak_rise <= 2 * trust_config.distrusted_step_bytes,
+	       "trust rate: 200 small DEMANDs in one interval raise requested by at most two steps (%llu MiB)",
+	       (unsigned long long)(peak_rise / MIB));
+	tap_ok(peak_rise > 0, "trust rate: ... and the guest still got something");
+}
+
+/* A victim that lies: above its fair share, it reports everything as
+ * free, is picked, then gives back one block every 29 s.  The reclaim
+ * ends at a deadline from its RECLAIM (one reclaim_timeout per shrink
+ * step asked), is reported as stalled, the victim is not picked again,
+ * and it gets nothing back above its floor while the reclaim runs. */
+static void test_lying_victim(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(2 * GIB + 4 * GIB, 0);
+	ArbiterContract c = contract_default();
+	PolicyDemandResult r;
+	ArbiterVmStatus st;
+	ArbiterOps ops;
+	uint64_t plugged = 3 * GIB;
+	int64_t t, given_up_at = -1;
+	bool stalled_op = false, granted_back = false;
+
+	add_vm(arb, 1, &c, 3 * GIB);
+	c.shares = 3000;
+	add_vm(arb, 2, &c, 0);
+	report(arb, 1, 3 * GIB, 3 * GIB, 0);
+	arbiter_demand(arb, 2, 2 * GIB, OMEM_RPC_URGENCY_HIGH, 0, &r, &ops);
+	tap_ok(ops.count == 2 && ops.op[0].kind == ARBITER_OP_RECLAIM && ops.op[0].vm_id == 1,
+	       "lying victim: A is reclaimed from for B");
+	settle(arb, 2, 0);
+	for (t = 1000; t <= 600000; t += 1000) {
+		/* One block every 29 s, whatever was asked. */
+		if (t % 29000 == 0 && plugged > requested_of(arb, 1))
+			plugged -= 2 * MIB;
+		arbiter_vm_set_sizes(arb, 1, requested_of(arb, 1), MAX(plugged, requested_of(arb, 1)), t);
+		report(arb, 1, 3 * GIB, 3 * GIB, t);
+		if (t == 5000) {
+			arbiter_demand(arb, 1, 256 * MIB, OMEM_RPC_URGENCY_HIGH, t, &r, &ops);
+			granted_back = r.action != POLICY_ACTION_DEFER;
+			checked(arb, "victim's demand");
+		}
+		arbiter_tick(arb, t, &ops);
+		checked(arb, "lying victim tick");
+		for (unsigned i = 0; i < ops.count; i++) {
+			if (ops.op[i].kind == ARBITER_OP_RECLAIM_STALLED && ops.op[i].vm_id == 1) {
+				stalled_op = true;
+				tap_ok(ops.op[i].released_bytes < ops.op[i].bytes / 2,
+				       "lying victim: the stalled op says how little came out (%llu of %llu MiB)",
+				       (unsigned long long)(ops.op[i].released_bytes / MIB),
+				       (unsigned long long)(ops.op[i].bytes / MIB));
+			}
+			if (ops.op[i].kind == ARBITER_OP_RECLAIM && ops.op[i].vm_id == 1 && given_up_at >= 0)
+				tap_ok(0, "lying victim: A picked again at %lld ms", (long long)t);
+		}
+		arbiter_vm_get_status(arb, 1, &st);
+		if (!st.reclaim_pending && given_up_at < 0)
+			given_up_at = t;
+	}
+	tap_ok(!granted_back, "lying victim: its DEMAND mid-reclaim gets nothing back");
+	tap_ok(given_up_at > 0 && given_up_at <= 4 * 30000 + 1000,
+	       "lying victim: the reclaim ends by its deadline from the RECLAIM (%lld ms)",
+	       (long long)given_up_at);
+	tap_ok(stalled_op, "lying victim: ... reported as stalled (a strike for the caller)");
+}
+
+/* Figures that contradict the VM's size or each other are clamped: a
+ * guest claiming a tiny total, all of it free, does not look idle. */
+static void test_report_clamp(void)
+{
+	g_autoptr(Arbiter) arb = arbiter_make(16 * GIB, 0);
+	ArbiterContract c = contract_default();
+	ArbiterReport liar = { .free_bytes = 2 * MIB, .total_bytes = 2 * MIB,
+			       .unpluggable_bytes = UINT64_MAX, .clean_cache_bytes = UINT64_MAX };
+	ArbiterVmStatus honest_st, liar_st;
+
+	add_vm(arb, 1, &c, 2 * GIB);
+	add_vm(arb, 2, &c, 2 * GIB);
+	report(arb, 1, 2 * MIB, 2 * GIB, 0);
+	arbiter_vm_set_report(arb, 2, &liar);
+	checked(arb, "clamped report");
+	arbiter_vm_get_status(arb, 1, &honest_st);
+	arbiter_vm_get_status(arb, 2, &liar_st);
+	tap_ok(liar_st.claim >= honest_st.claim * 0.99,
+	       "report clamp: total 2 MiB all free on a 3 GiB VM does not make it the idle one (%g vs %g)",
+	       liar_st.claim, honest_st.claim);
+}
+
 int main(void)
 {
 	test_grants();
@@ -474,5 +604,8 @@ int main(void)
 	test_host_pressure();
 	test_admission();
 	test_remove_and_events();
+	test_trust_rate();
+	test_lying_victim();
+	test_report_clamp();
 	return tap_done();
 }

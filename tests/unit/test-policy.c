@@ -234,6 +234,26 @@ static void surplus_give_back(PolicyVm *vm, PolicyResizeResult *r)
 	policy_decide_surplus(&config, vm, &surplus, r);
 }
 
+/* A SURPLUS's figures are the guest's: their sum saturates wherever it
+ * wraps, so an absurd offer stays absurd (and is caught as a lie). */
+static void test_surplus_releasable(void)
+{
+	PolicySurplus surplus = { .free_bytes = 100 * MIB, .clean_cache_bytes = 50 * MIB,
+				  .unpluggable_bytes = 1 * GIB };
+
+	tap_eq(policy_surplus_releasable(&surplus), 150 * MIB, "releasable: free + clean cache");
+	surplus.unpluggable_bytes = 120 * MIB;
+	tap_eq(policy_surplus_releasable(&surplus), 120 * MIB, "releasable: never above unpluggable");
+	surplus = (PolicySurplus){ .free_bytes = 1ull << 63, .clean_cache_bytes = 1ull << 63,
+				   .unpluggable_bytes = UINT64_MAX };
+	tap_eq(policy_surplus_releasable(&surplus), UINT64_MAX, "releasable: 2^63 + 2^63 saturates");
+	surplus.free_bytes = (1ull << 63) + 1;
+	tap_eq(policy_surplus_releasable(&surplus), UINT64_MAX, "releasable: 2^63 + 1 + 2^63 saturates, not 0");
+	surplus = (PolicySurplus){ .free_bytes = UINT64_MAX, .clean_cache_bytes = UINT64_MAX,
+				   .unpluggable_bytes = UINT64_MAX };
+	tap_eq(policy_surplus_releasable(&surplus), UINT64_MAX, "releasable: all ones saturates");
+}
+
 static void test_shrink_chain(void)
 {
 	PolicyVm vm = vm_default();
@@ -401,6 +421,7 @@ int main(void)
 	test_limits();
 	test_demand();
 	test_surplus();
+	test_surplus_releasable();
 	test_shrink_chain();
 	test_contract();
 	test_unplug();

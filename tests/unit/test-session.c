@@ -354,6 +354,34 @@ static void test_set_config(void)
 	       out.n_replies ? out.replies[0].u.deny.retry_after_ms : 0);
 }
 
+/* A HELLO restarts the session (a decision, a log line on the main
+ * thread): a paced flood of them, each under the message rate, is
+ * refused past a small burst and ends in a cut-off. */
+static void test_hello_flood(void)
+{
+	Session session = open_session(0);
+	SessionOutput out;
+	struct rpc_msg msg;
+	int opened = 0, refused = 0;
+
+	for (int i = 0; i < 400 && session.state != SESSION_STATE_CUT_OFF; i++) {
+		msg = hello(1);
+		session_receive(&session, &msg, &contract, 1 + i * 10, &out);
+		if (out.event.type == SESSION_EVENT_OPENED)
+			opened++;
+		else if (out.n_replies && out.replies[0].type == OMEM_RPC_ERROR &&
+			 out.replies[0].u.error.code == OMEM_RPC_ERR_RATE_LIMITED)
+			refused++;
+	}
+	tap_ok(opened <= 8, "HELLO flood at 100/s: at most a burst and one per second open (%d)", opened);
+	tap_ok(refused > 0, "... the rest get ERROR RATE_LIMITED (%d)", refused);
+	tap_eq(session.state, SESSION_STATE_CUT_OFF, "... and the flooder is cut off");
+	session = open_session(0);
+	msg = hello(1);
+	session_receive(&session, &msg, &contract, 5000, &out);
+	tap_eq(out.event.type, SESSION_EVENT_OPENED, "a reconnect's HELLO after a while opens as ever");
+}
+
 static void test_rate(void)
 {
 	Session session = open_session(0);
@@ -371,9 +399,27 @@ static void test_rate(void)
 	session_receive(&session, &msg, &contract, 11, &out);
 	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "a CRITICAL DEMAND is not spaced");
 	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+
+	/* CRITICAL has a bucket of its own, as large: a guest may not
+	 * flood CRITICAL DEMANDs (each a decision) to skip the spacing.
+	 * One was taken at 11 ms; the burst's other one passes, the next
+	 * is refused until an interval refills one. */
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 12, &out);
+	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "CRITICAL within its own burst passes");
+	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 13, &out);
+	tap_ok(out.n_replies == 1 && out.replies[0].type == OMEM_RPC_DENY &&
+	       out.replies[0].u.deny.reason == OMEM_RPC_DENY_RATE,
+	       "CRITICAL past its burst: DENY RATE");
 	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_LOW);
 	session_receive(&session, &msg, &contract, 120, &out);
 	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "after the interval a DEMAND passes again");
+	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
+	msg = demand(seq++, 2 * MIB, OMEM_RPC_URGENCY_CRITICAL);
+	session_receive(&session, &msg, &contract, 121, &out);
+	tap_eq(out.event.type, SESSION_EVENT_DEMAND, "... and one interval later CRITICAL passes again");
 	session_take_reply(&session, out.event.epoch, out.event.seq, &msg);
 
 	/* A flood of DEMANDs: DENY RATE, then cut off after rate_strikes. */
@@ -413,6 +459,7 @@ int main(void)
 	test_events();
 	test_errors();
 	test_rate();
+	test_hello_flood();
 	test_set_config();
 	tap_ok(!strcmp(session_state_name(SESSION_STATE_CUT_OFF), "cut-off"),
 	       "state names follow docs/status.md");
