@@ -4,11 +4,17 @@
 LIBADMISSION = $(LIBOMEM_FORMATS)
 ADMISSION_CORPUS = fuzz/corpus/admission
 
-check_PROGRAMS += unit/test-admission fuzz/fuzz-admission-replay
-TESTS += unit/test-admission fuzz/fuzz-admission-replay
+check_PROGRAMS += unit/test-admission unit/test-admission-state fuzz/fuzz-admission-replay \
+	fuzz/fuzz-admission-state-replay
+TESTS += unit/test-admission unit/test-admission-state fuzz/fuzz-admission-replay \
+	fuzz/fuzz-admission-state-replay
 
 unit_test_admission_SOURCES = unit/test-admission.c
 unit_test_admission_LDADD = $(LIBADMISSION)
+
+# The reservations omemd saves across restarts, and the arbiter's side.
+unit_test_admission_state_SOURCES = unit/test-admission-state.c
+unit_test_admission_state_LDADD = $(LIBADMISSION) $(LIBOMEM_ARBITER)
 
 # The fuzz target with the ordinary compiler over the saved corpus, as
 # rpc.mk does for fuzz-rpc: every make check replays every saved input.
@@ -17,7 +23,14 @@ fuzz_fuzz_admission_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCORPUS_DIR='"$(abs_srcdir)/$(ADMISSION_CORPUS)"'
 fuzz_fuzz_admission_replay_LDADD = $(LIBADMISSION)
 
-EXTRA_DIST += $(ADMISSION_CORPUS)
+# The saved reservations' reader, likewise.
+ADMISSION_STATE_CORPUS = fuzz/corpus/admission-state
+fuzz_fuzz_admission_state_replay_SOURCES = fuzz/replay.c fuzz/fuzz-admission-state.c
+fuzz_fuzz_admission_state_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCORPUS_DIR='"$(abs_srcdir)/$(ADMISSION_STATE_CORPUS)"'
+fuzz_fuzz_admission_state_replay_LDADD = $(LIBADMISSION)
+
+EXTRA_DIST += $(ADMISSION_CORPUS) $(ADMISSION_STATE_CORPUS)
 
 if ENABLE_FUZZING
 ADMISSION_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-admission.c $(top_srcdir)/host-server/formats/admission.c
@@ -28,4 +41,12 @@ fuzz/fuzz-admission: $(ADMISSION_FUZZ_INPUTS) $(top_srcdir)/host-server/formats/
 		-o $@ $(ADMISSION_FUZZ_INPUTS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
 
 CLEANFILES += fuzz/fuzz-admission
+
+ADMISSION_STATE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-admission-state.c \
+	$(top_srcdir)/host-server/formats/admission-state.c
+
+fuzz/fuzz-admission-state: $(ADMISSION_STATE_FUZZ_INPUTS) $(top_srcdir)/host-server/formats/admission-state.h
+	$(AM_V_CCLD)$(FUZZ_LINK) $(GLIB_CFLAGS) -o $@ $(ADMISSION_STATE_FUZZ_INPUTS) $(GLIB_LIBS)
+
+CLEANFILES += fuzz/fuzz-admission-state
 endif

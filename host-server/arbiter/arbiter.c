@@ -419,6 +419,42 @@ void arbiter_admit_cancel(Arbiter *arbiter, const char *key)
 		arbiter_reservation_drop(arbiter, key);
 }
 
+size_t arbiter_reservations(const Arbiter *arbiter, ArbiterReservationInfo *ret, size_t max)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+	size_t n = 0;
+
+	g_hash_table_iter_init(&iter, arbiter->reservations);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const ArbiterReservation *res = value;
+
+		if (n < max)
+			ret[n] = (ArbiterReservationInfo){
+				.key = key, .bytes = res->bytes, .expires_ms = res->expires_ms,
+			};
+		n++;
+	}
+	return n;
+}
+
+int arbiter_admit_restore(Arbiter *arbiter, const char *key, uint64_t bytes, int64_t expires_ms,
+			  int64_t now_ms)
+{
+	ArbiterReservation *res;
+
+	if (!key || !*key || bytes == 0 || expires_ms <= now_ms)
+		return -EINVAL;
+	if (g_hash_table_contains(arbiter->reservations, key) || g_hash_table_contains(arbiter->keys, key))
+		return -EEXIST;
+	res = g_new(ArbiterReservation, 1);
+	*res = (ArbiterReservation){ .bytes = bytes, .expires_ms = expires_ms };
+	g_hash_table_insert(arbiter->reservations, g_strdup(key), res);
+	arbiter->sum_reserved = sat_add(arbiter->sum_reserved, bytes);
+	arbiter_debug_check(arbiter);
+	return 0;
+}
+
 /* ---------------------------------------------------------- lifecycle */
 
 static void arbiter_vm_set_limits(ArbiterVm *vm)

@@ -203,6 +203,25 @@ int arbiter_admit(Arbiter *arbiter, const char *key, const ArbiterContract *cont
 /* Drop @key's reservation (the start failed).  Unknown keys are ignored. */
 void arbiter_admit_cancel(Arbiter *arbiter, const char *key);
 
+/* One admission reservation, as omemd saves them across its restarts. */
+typedef struct {
+	const char *key;     /* valid until the next call that changes reservations */
+	uint64_t bytes;      /* what it holds */
+	int64_t expires_ms;  /* when it lapses (the arbiter's clock) */
+} ArbiterReservationInfo;
+
+/* The reservations now, up to @max of them into @ret (in no order).
+ * Returns how many there are in all. */
+size_t arbiter_reservations(const Arbiter *arbiter, ArbiterReservationInfo *ret, size_t max);
+
+/* Put back a reservation an earlier omemd made (a restart between a VM's
+ * admission and its start): held under @key for @bytes until
+ * @expires_ms, whether or not it fits now, since it was admitted then.
+ * Returns 0, -EEXIST when @key already holds one or is a VM, -EINVAL for
+ * no key, no bytes or an expiry in the past of @now_ms. */
+int arbiter_admit_restore(Arbiter *arbiter, const char *key, uint64_t bytes, int64_t expires_ms,
+			  int64_t now_ms);
+
 /* A VM appeared (start, or discovery when omemd starts) with its devices'
  * current sizes.  @key (may be NULL) consumes the admission reservation of
  * that key.  Charges already past the budget are accepted (discovery) but

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "daemon/manager-private.h"
+#include "formats/admission-state.h"
 #include "daemon/omemd-log.h"
 #include "rpc/unix-listener.h"
 
@@ -89,6 +90,8 @@ static void manager_admission_answer(AdmissionClient *client, gsize length)
 		return;
 	}
 	admit = manager_admit(client->manager, &request, &message);
+	/* Before the answer: a crash after it must not forget the VM. */
+	manager_admission_save(client->manager);
 	/* The log and the hook get the same one line. */
 	line = admission_message_line(message);
 	min = manager_size(request.min_bytes);
@@ -216,6 +219,8 @@ void manager_admission_stop(Manager *manager)
 		g_clear_object(&manager->admission_service);
 	}
 	g_clear_pointer(&manager->admission_path, g_free);
+	/* The saved reservations stay on disk: the next omemd reads them. */
+	g_clear_pointer(&manager->admission_state_path, g_free);
 }
 
 bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message)
@@ -252,4 +257,87 @@ bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret
 	*ret_message = g_strdup_printf("%s needs %s (min %s + QEMU overhead); %s free of the %s budget (%s committed to running VMs, %s reserved for starting ones)",
 				       request->name, needed, min, free_text, budget, committed, reserved);
 	return result.admitted;
+}
+
+/* ------------------------------------------------- reservations saved */
+
+/* One file write: the arbiter's reservations, wall-clock expiries. */
+void manager_admission_save(Manager *manager)
+{
+	g_autofree ArbiterReservationInfo *infos = NULL;
+	g_autofree AdmissionStateEntry *entries = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	ArbiterStats stats;
+	size_t count, n = 0;
+	int64_t now_ms = manager_now_ms(), unix_ms = manager_unix_ms();
+
+	if (!manager->arbiter || !manager->admission_state_path)
+		return;
+	count = arbiter_reservations(manager->arbiter, NULL, 0);
+	arbiter_get_stats(manager->arbiter, &stats);
+	if (count == manager->saved_reservations && stats.reserved_bytes == manager->saved_reserved_bytes)
+		return;
+	infos = g_new(ArbiterReservationInfo, count ? count : 1);
+	entries = g_new0(AdmissionStateEntry, count ? count : 1);
+	count = MIN(arbiter_reservations(manager->arbiter, infos, count), count);
+	for (size_t i = 0; i < count; i++) {
+		/* Keys are UUIDs (manager_admit); anything else is not saved. */
+		if (strlen(infos[i].key) != ADMISSION_UUID_LENGTH)
+			continue;
+		memcpy(entries[n].uuid, infos[i].key, ADMISSION_UUID_LENGTH + 1);
+		entries[n].bytes = infos[i].bytes;
+		entries[n].expires_unix_ms = unix_ms + (infos[i].expires_ms - now_ms);
+		n++;
+	}
+	text = admission_state_format(entries, n);
+	if (!g_file_set_contents_full(manager->admission_state_path, text, -1,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error)) {
+		omemd_log(OMEMD_LOG_WARNING, "admission: cannot save the reservations: %s; an omemd restart before those VMs start would forget them",
+			  error->message);
+		return;
+	}
+	manager->saved_reservations = count;
+	manager->saved_reserved_bytes = stats.reserved_bytes;
+}
+
+void manager_admission_restore(Manager *manager)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GArray) entries = NULL;
+	g_autoptr(GError) error = NULL;
+	int64_t now_ms = manager_now_ms(), unix_ms = manager_unix_ms();
+	unsigned int restored = 0, lapsed = 0;
+	uint64_t bytes = 0;
+	gsize length;
+
+	manager->admission_state_path = g_build_filename(manager->config.run_dir, "admission.state", NULL);
+	if (!g_file_get_contents(manager->admission_state_path, &text, &length, &error)) {
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			omemd_log(OMEMD_LOG_WARNING, "admission: cannot read %s: %s; no reservation restored",
+				  manager->admission_state_path, error->message);
+		return;
+	}
+	if (!admission_state_parse(text, length, &entries, &error)) {
+		omemd_log(OMEMD_LOG_WARNING, "admission: %s: %s; no reservation restored",
+			  manager->admission_state_path, error->message);
+		return;
+	}
+	for (guint i = 0; i < entries->len; i++) {
+		const AdmissionStateEntry *entry = &g_array_index(entries, AdmissionStateEntry, i);
+		int64_t expires_ms = now_ms + (entry->expires_unix_ms - unix_ms);
+
+		if (arbiter_admit_restore(manager->arbiter, entry->uuid, entry->bytes, expires_ms, now_ms) == 0) {
+			restored++;
+			bytes += entry->bytes;
+		} else {
+			lapsed++;
+		}
+	}
+	if (restored || lapsed) {
+		g_autofree char *size = manager_size(bytes);
+
+		omemd_log(OMEMD_LOG_INFO, "admission: %u reservation(s) of VMs not started yet restored from %s (%s); %u lapsed",
+			  restored, manager->admission_state_path, size, lapsed);
+	}
 }

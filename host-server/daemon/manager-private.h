@@ -108,6 +108,9 @@ struct _Manager {
 	GSocketService *admission_service;
 	char *admission_path;            /* RUN_DIR/admission.sock */
 	GPtrArray *admission_clients;    /* exchanges in flight (not owned: each frees itself) */
+	char *admission_state_path;      /* RUN_DIR/admission.state: reservations across restarts */
+	size_t saved_reservations;       /* what that file holds: count ... */
+	uint64_t saved_reserved_bytes;   /* ... and bytes (saved again when either changes) */
 
 	guint tick_source;
 };
@@ -168,6 +171,13 @@ void manager_admission_stop(Manager *manager);
 /* manager-arbiter.c: whether the budget covers @request's contract min; a
  * refusal's *ret_message (g_free, may stay NULL) gives the numbers. */
 bool manager_admit(Manager *manager, const AdmissionRequest *request, char **ret_message);
+/* manager-admission.c: the arbiter's reservations to RUN_DIR/admission.state
+ * when they changed since the last save (after an admission and every
+ * tick), and back from it at start, before the running VMs join, so a
+ * restart between a VM's admission and its start does not admit the same
+ * memory twice.  Failures are logged, never fatal. */
+void manager_admission_save(Manager *manager);
+void manager_admission_restore(Manager *manager);
 
 /* manager-arbiter.c: carry out what the arbiter decided for other VMs. */
 void manager_apply_ops(Manager *manager, const ArbiterOps *ops, const char *cause);

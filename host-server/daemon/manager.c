@@ -210,6 +210,8 @@ static gboolean manager_on_tick(gpointer data)
 	manager_sample_host(manager);
 	arbiter_tick(manager->arbiter, now, &ops);
 	manager_apply_ops(manager, &ops, "arbiter");
+	/* Reservations lapse in the tick and are consumed when VMs join. */
+	manager_admission_save(manager);
 
 	/* A tick may remove VMs (a failed libvirt call): walk a copy. */
 	g_hash_table_iter_init(&iter, manager->vms);
@@ -277,6 +279,8 @@ bool manager_start(Manager *manager, GError **error)
 		}
 		arbiter_set_host(manager->arbiter, &manager->host);
 	}
+	/* Before the running VMs join: each consumes its own reservation. */
+	manager_admission_restore(manager);
 
 	if (!manager_connect(manager, error))
 		return false;

@@ -9,7 +9,8 @@ formats_libomem_formats_la_SOURCES = \
 	formats/host-info.c formats/host-info.h \
 	formats/status-json.c formats/status-json.h \
 	formats/metrics.c formats/metrics.h \
-	formats/admission.c formats/admission.h
+	formats/admission.c formats/admission.h \
+	formats/admission-state.c formats/admission-state.h
 # Sizes in omemd.conf are read by omem's one size grammar
 # (libvirt-driver/omem-size.h), which is pure C and comes without libvirt.
 formats_libomem_formats_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt-driver

@@ -151,6 +151,23 @@ omem_domain "$block" "$uuid_block" 640M | sed 's|<block unit="KiB">2048</block>|
     hook "$block" prepare begin - || status=$?
 hook_result 1 "needs 1152 MiB (min 640 MiB" \
     "min rounds up to the device's 512 MiB block: needs 1152 MiB, refused"
+# A restart between a VM's admission and its start keeps the
+# reservation: omemd saves it in its run directory and reads it back
+# before anything else is admitted.
+omemd_kill9
+if omemd_start --config "$WORK/omemd.conf"; then
+    reserved=$(omem_host_status reserved_bytes)
+    check "after omemd is killed and restarted the reservation still holds ($((reserved / MIB)) MiB)" \
+        test "$reserved" = $((1152 * MIB))
+    status=0
+    omem_domain "$more" "$uuid_more" 1G | hook "$more" prepare begin - || status=$?
+    hook_result 1 "1152 MiB reserved for starting ones" \
+        "... and the second domain is still refused beside it"
+    restored() { omemd_log | grep -q "admission: 1 reservation(s) of VMs not started yet restored"; }
+    check "the new omemd says it restored the reservation" restored
+else
+    not_ok "omemd restarts after SIGKILL" "$(omemd_log | tail -n 5)"
+fi
 status=0
 printf '<domain type="qemu"><name>plain</name><memory unit="MiB">512</memory></domain>' |
     hook plain prepare begin - || status=$?
