@@ -14,7 +14,7 @@
 #   grafana    every query of the Grafana dashboard runs, the per-VM ones
 #              return the guest's series
 #   rules      the alert rules are loaded and evaluated without error, and
-#              none fires
+#              none is pending or firing (the budget has room to spare)
 #   console    /consoles/omem.html in headless Chromium: the DOM has the
 #              VM's row with the plugged size Prometheus has; a screenshot
 #              is kept as logs/DOMAIN.console.png
@@ -35,10 +35,12 @@ MIB=$((1024 * 1024))
 BOOT_MIB=256
 VMEM_MIB=1024
 LOAD_MIB=512
-# omemd's default QEMU overhead per VM (docs/arbiter.md): the budget holds
-# the whole guest, so only the workload limits.
+# omemd's default QEMU overhead per VM (docs/arbiter.md).  The budget
+# holds the whole guest and 512 MiB more, so only the workload limits and
+# the budget stays below OmemBudgetNearlyExhausted's 90 % even with every
+# block plugged (the module asks ahead of its workload).
 OVERHEAD_MIB=128
-BUDGET_MIB=$((BOOT_MIB + VMEM_MIB + OVERHEAD_MIB))
+BUDGET_MIB=$((BOOT_MIB + VMEM_MIB + OVERHEAD_MIB + 512))
 BOOT_TIMEOUT=120
 ATTACH_TIMEOUT=60
 GROW_TIMEOUT=180
@@ -198,8 +200,8 @@ check "the per-VM queries return the guest's series${empty:+:$empty}" test -z "$
 rules=$(curl -s "$PROM_URL/api/v1/rules")
 value=$(jq '[.data.groups[] | select(.name == "omem") | .rules[] | select(.health == "ok")] | length' <<<"$rules")
 check "Prometheus evaluates the 7 omem alert rules without error ($value healthy)" test "$value" = 7
-firing=$(prom_query 'ALERTS{alertname=~"Omem.*",alertstate="firing"}' | jq -r '.data.result[].metric.alertname')
-check "no omem alert fires while all is well${firing:+ (firing: $firing)}" test -z "$firing"
+firing=$(prom_query 'ALERTS{alertname=~"Omem.*"}' | jq -r '.data.result[].metric | "\(.alertname) \(.alertstate)"')
+check "no omem alert fires or is pending while all is well${firing:+ ($firing)}" test -z "$firing"
 
 # ---- console
 code=$(curl -s -o "$WORK/page.html" -w '%{http_code}' "$PROM_URL/consoles/omem.html")
