@@ -6,7 +6,7 @@
 # dashboard's queries run on a real Prometheus, the rules evaluated, the
 # console page served.  TAP SKIP without prometheus, promtool, curl or jq.
 #
-# dashboards/scrape.sh is a real-guest scenario (~1 to 1.5 minutes under
+# dashboards/scrape.sh is a real-guest scenario (~30 to 50 s under
 # TCG): one guest with omem_client.ko grows under omemd while Prometheus
 # scrapes it every second; the series come back through the HTTP API, the
 # console page renders the VM in headless Chromium (DOM checked,

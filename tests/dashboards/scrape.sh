@@ -16,12 +16,13 @@
 #   rules      the alert rules are loaded and evaluated without error, and
 #              none is pending or firing (the budget has room to spare)
 #   console    /consoles/omem.html in headless Chromium: the DOM has the
-#              VM's row with the plugged size Prometheus has; a screenshot
-#              is kept as logs/DOMAIN.console.png
+#              VM's row with the plugged size Prometheus has, and its
+#              history graph drawn; a screenshot is kept as
+#              logs/DOMAIN.console.png
 #   down       omemd stopped: up = 0 and OmemdDown is pending
 # Everything started here (guest, omemd, Prometheus, Chromium) is stopped
 # by the harness's exit trap, even when a check failed.  Its omemd manages
-# only this script's guest.  ~1 to 1.5 minutes under TCG.  TAP on stdout.
+# only this script's guest.  ~30 to 50 s under TCG.  TAP on stdout.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -72,10 +73,13 @@ plugged_agrees() {
 }
 
 # chromium_run ARGS...: headless Chromium on its own profile (root needs
-# --no-sandbox), bounded; its messages go to the logs folder.
+# --no-sandbox), bounded; its messages go to the logs folder.  The virtual
+# time budget lets the page's script fetch and draw its graphs before the
+# DOM is dumped or the screenshot taken.
 chromium_run() {
     HOME=$WORK timeout "$CHROMIUM_TIMEOUT" "$CHROMIUM" --headless --no-sandbox --disable-gpu \
-        --user-data-dir="$WORK/chromium" --no-first-run "$@" 2>>"$(host_log_base chromium).err"
+        --user-data-dir="$WORK/chromium" --no-first-run --virtual-time-budget=10000 \
+        "$@" 2>>"$(host_log_base chromium).err"
 }
 
 # ---------------------------------------------------------------- main
@@ -229,9 +233,16 @@ else
     check "the row shows it for people too ($human)" grep -q "<td class=\"plugged\">$human</td>" <<<"$row"
     check "the host table shows the budget ($BUDGET_MIB MiB)" \
         grep -q "data-bytes=\"$((BUDGET_MIB * MIB))\"" "$WORK/dom.html"
+    # The history graphs, drawn by the page's script from query_range.
+    points=$(grep -o "<div class=\"graph\" data-title=\"$GUEST\"[^>]*>" "$WORK/dom.html" |
+        sed -n 's/.*data-points="\([0-9]*\)".*/\1/p')
+    check "the VM's history graph is drawn (${points:-no} points)" test "${points:-0}" -gt 0
+    errors=$(grep -o 'data-error="[^"]*"' "$WORK/dom.html")
+    graphs=$(grep -c '<polyline' <<<"$(sed 's/<polyline/\n<polyline/g' "$WORK/dom.html")")
+    check "every graph's queries answer (${graphs} lines drawn)${errors:+: $errors}" test -z "$errors"
     shot=$OMEM_TEST_LOGDIR/$GUEST.console.png
     status=0
-    chromium_run --window-size=1400,1900 --hide-scrollbars --screenshot="$shot" \
+    chromium_run --window-size=1400,2800 --hide-scrollbars --screenshot="$shot" \
         "$PROM_URL/consoles/omem.html" >/dev/null || status=$?
     check "a screenshot of the page is written ($shot, exit $status)" \
         sh -c "[ $status = 0 ] && head -c 8 '$shot' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
