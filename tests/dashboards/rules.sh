@@ -10,7 +10,7 @@
 #              Prometheus (the variables replaced by what Grafana sends)
 #   live       that Prometheus loads the alert rules and evaluates each
 #              without error; the console page renders (no target: it
-#              says so)
+#              says so) and its graphs' queries run
 # The real-guest half is tests/dashboards/scrape.sh.  TAP on stdout.
 set -u
 
@@ -26,7 +26,6 @@ omem_remove_at_exit "$OMEM_TEST_LOGDIR"
 prom_require
 GRAFANA=$OMEM_DASHBOARDS/grafana/omem.json
 CONFIG=$top_builddir/dashboards/prometheus.yml
-ALERTS_EXPECTED="OmemAdmissionFailingOpen OmemBudgetNearlyExhausted OmemGuestCutOff OmemHostShort OmemVMSessionClosed OmemVMStarved OmemdDown"
 
 # ---- rules
 check "promtool check rules accepts omem-alerts.yml" \
@@ -34,11 +33,13 @@ check "promtool check rules accepts omem-alerts.yml" \
 check "the rules' unit tests pass (promtool test rules omem-alerts.test.yml)" \
     "$PROMTOOL" test rules "$OMEM_DASHBOARDS/omem-alerts.test.yml"
 names=$(sed -n 's/^ *- alert: *//p' "$OMEM_DASHBOARDS/omem-alerts.yml" | sort | paste -sd ' ')
+documented=$(sed -n 's/^| `\(Omem[A-Za-z]*\)` |.*/\1/p' "$top_srcdir/docs/dashboards.md" | sort | paste -sd ' ')
 check "the rule file has the alerts docs/dashboards.md lists ($names)" \
-    test "$names" = "$ALERTS_EXPECTED"
+    test -n "$names" -a "$names" = "$documented"
+RULES=$(wc -w <<<"$names")
 # Every alert has at least one case in the unit tests.
 untested=
-for name in $ALERTS_EXPECTED; do
+for name in $names; do
     grep -q "alertname: $name\$" "$OMEM_DASHBOARDS/omem-alerts.test.yml" || untested="$untested $name"
 done
 check "every alert has a unit test${untested:+ (not:$untested)}" test -z "$untested"
@@ -98,21 +99,38 @@ fi
 rules_evaluated() {
     curl -s "$PROM_URL/api/v1/rules" >"$OMEM_TEST_LOGDIR/rules.json" &&
         jq -e '[.data.groups[] | select(.name == "omem") | .rules[]
-                | select(.lastEvaluation != "0001-01-01T00:00:00Z")] | length == 7' \
+                | select(.lastEvaluation != "0001-01-01T00:00:00Z")] | length == '"$RULES" \
             "$OMEM_TEST_LOGDIR/rules.json" >/dev/null
 }
 if poll_until 20 rules_evaluated; then
     unhealthy=$(jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.lastError)"' \
         "$OMEM_TEST_LOGDIR/rules.json")
-    check "Prometheus evaluates all 7 alert rules without error${unhealthy:+ ($unhealthy)}" test -z "$unhealthy"
+    check "Prometheus evaluates all $RULES alert rules without error${unhealthy:+ ($unhealthy)}" test -z "$unhealthy"
 else
-    not_ok "Prometheus loads and evaluates the 7 alert rules" "$(head -c 600 "$OMEM_TEST_LOGDIR/rules.json")"
+    not_ok "Prometheus loads and evaluates the $RULES alert rules" "$(head -c 600 "$OMEM_TEST_LOGDIR/rules.json")"
 fi
 
 code=$(curl -s -o "$OMEM_TEST_LOGDIR/page.html" -w '%{http_code}' "$PROM_URL/consoles/omem.html")
 check "GET /consoles/omem.html answers 200 (got $code)" test "$code" = 200
 check "with no target the page says so" \
     grep -q 'no target of job "omemd"' "$OMEM_TEST_LOGDIR/page.html"
+# The graphs' queries run in the browser: run them here too.
+failed=
+count=0
+while IFS= read -r expr; do
+    count=$((count + 1))
+    answer=$(curl -s --max-time 10 --data-urlencode "query=$expr" --data-urlencode start=0 \
+        --data-urlencode end=60 --data-urlencode step=15 "$PROM_URL/api/v1/query_range")
+    [ "$(jq -r .status <<<"$answer")" = success ] || failed="$failed
+$expr: $(jq -r .error <<<"$answer")"
+done < <("$OMEM_PYTHON" -c 'import html, re, sys
+for query in re.findall(r"data-query=\"([^\"]*)\"", open(sys.argv[1]).read()):
+    print(html.unescape(query))' "$OMEM_TEST_LOGDIR/page.html")
+if [ -z "$failed" ] && [ "$count" -gt 0 ]; then
+    ok "the $count queries of the page's graphs run on Prometheus"
+else
+    not_ok "the $count queries of the page's graphs run on Prometheus" "$failed"
+fi
 check "the page has every section" sh -c "for id in omemd host vms grants reclaims latency plug-histogram decision-histogram trust alerts; do
     grep -q \"<table id=\\\"\$id\\\">\" '$OMEM_TEST_LOGDIR/page.html' || { echo \"no table \$id\"; exit 1; }; done"
 
