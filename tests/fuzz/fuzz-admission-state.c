@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	text = admission_state_format((const AdmissionStateEntry *)(void *)entries->data, entries->len);
 	if (!admission_state_parse(text, strlen(text), &back, NULL) || back->len != entries->len ||
-	    memcmp(back->data, entries->data, entries->len * sizeof(AdmissionStateEntry)))
+	    (entries->len && memcmp(back->data, entries->data, entries->len * sizeof(AdmissionStateEntry))))
 		abort();
 	again = admission_state_format((const AdmissionStateEntry *)(void *)back->data, back->len);
 	if (strcmp(text, again))
