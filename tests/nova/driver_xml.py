@@ -1,7 +1,7 @@
 """Prints the domain XML nova's OmemLibvirtDriver hands libvirt for a tiny
 omem server, made through nova's own stack (the functional base of
 test_functional.py: nova-api, scheduler, conductor and a compute on
-fakelibvirt, the placement fixture), so tests/nova/guest.sh can boot it
+fakelibvirt, the placement fixture), so tests/nova/e2e.sh can boot it
 as a real guest.
 
 The flavor: 1 GiB of RAM (the max), omem:min_mb=256, omem:cap_mb=896.

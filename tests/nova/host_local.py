@@ -23,6 +23,7 @@ command line, the omem contract) is the driver's, byte for byte, which
   host_local.py edit DRIVER_XML NAME KERNEL INITRD CONSOLE_SOCKET  > XML
   host_local.py compare DRIVER_XML EDITED_XML
   host_local.py contract XML     the contract element, canonical form
+  host_local.py value XML XPATH  the string value of XPATH in XML
 
 compare prints one line per omem part ("same PART") and exits 1 on the
 first difference, naming it."""
@@ -125,20 +126,31 @@ def compare(driver_xml, edited_xml):
     return 0
 
 
+def without_namespaces(element):
+    """A copy of ELEMENT with its tags' namespaces dropped."""
+    copy = etree.Element(etree.QName(element).localname, dict(element.attrib))
+    copy.text = element.text
+    for child in element:
+        copy.append(without_namespaces(child))
+    copy.tail = element.tail
+    return copy
+
+
 def contract(xml):
-    """The contract element of XML (a domain or libvirt's `virsh metadata`
-    output) in canonical form, whitespace between elements dropped, so
-    the driver's and libvirt's copies compare."""
+    """The contract element of XML (a domain, or what `virsh metadata`
+    prints: libvirt gives it back without its namespace) in canonical
+    form, without namespaces and whitespace between elements, so the
+    driver's and libvirt's copies compare."""
     parser = etree.XMLParser(remove_blank_text=True)
     root = etree.parse(xml, parser).getroot()
-    if root.tag == '{%s}contract' % CONTRACT_NAMESPACE:
+    if etree.QName(root).localname == 'contract':
         element = root
     else:
         found = root.xpath('./metadata/omem:contract', namespaces=NAMESPACES)
         if not found:
             sys.exit('host_local: no omem contract in %s' % xml)
         element = found[0]
-    print(etree.tostring(element, method='c14n').decode())
+    print(etree.tostring(without_namespaces(element), method='c14n').decode())
     return 0
 
 
@@ -150,6 +162,9 @@ def main(argv):
         return compare(argv[2], argv[3])
     if len(argv) == 3 and argv[1] == 'contract':
         return contract(argv[2])
+    if len(argv) == 4 and argv[1] == 'value':
+        print(read(argv[2]).xpath('string(%s)' % argv[3]))
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 
