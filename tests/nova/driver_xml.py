@@ -12,11 +12,10 @@ as this host's libvirtd runs guests).  Nothing of the XML is edited here.
 Usage: driver_xml.py OUTPUT; exit 0 when OUTPUT holds the XML.  nova's
 log and the test's result go to stderr."""
 
-import datetime
 import sys
 import unittest
 
-import test_functional  # noqa: F401  (imports shim_env first)
+import test_functional  # first: it imports shim_env (paths, state_path)
 
 from oslo_utils.fixture import uuidsentinel as uuids
 
@@ -30,24 +29,13 @@ OUTPUT = None
 
 class TinyOmemServerXml(test_functional.OmemServersTest):
 
-    def _add_boot_file(self, image_id, disk_format):
-        """A kernel (aki) or ramdisk (ari) image in nova's fake glance;
-        nova checks they exist; the compute's image download is mocked by
-        the functional base."""
-        stamp = datetime.datetime(2026, 1, 1)
-        self.glance.create(None, {
-            'id': image_id, 'name': str(image_id), 'created_at': stamp,
-            'updated_at': stamp, 'deleted_at': None, 'deleted': False,
-            'status': 'active', 'is_public': True,
-            'container_format': disk_format, 'disk_format': disk_format,
-            'size': '1024', 'min_ram': 0, 'min_disk': 0, 'protected': False,
-            'visibility': 'public', 'tags': [], 'properties': {}})
-
     def test_write_xml(self):
         self.flags(virt_type='qemu', group='libvirt')
         self._start_host('compute1')
-        self._add_boot_file(uuids.kernel, 'aki')
-        self._add_boot_file(uuids.ramdisk, 'ari')
+        # nova-api checks the image's kernel and ramdisk exist; the
+        # compute's download of them is mocked by the functional base.
+        self._add_image(uuids.kernel, {})
+        self._add_image(uuids.ramdisk, {})
         image = self._add_image(uuids.direct_boot_image, {
             'omem_guest': 'true', 'kernel_id': uuids.kernel,
             'ramdisk_id': uuids.ramdisk, 'os_command_line': COMMAND_LINE,
@@ -59,7 +47,7 @@ class TinyOmemServerXml(test_functional.OmemServersTest):
         self._boot(flavor, image_id=image)
         self.assertEqual(1, len(self.created_xml))
         xml = self.created_xml[-1]
-        # The driver's own check: this is convert's output.
+        # As test_functional checks: virt-omem convert's output.
         self._assert_omem_xml(xml, MAX_MB, MIN_MB)
         with open(OUTPUT, 'w') as output:
             output.write(xml)
