@@ -34,7 +34,13 @@ nova_require() {
 
 nova_setup() {
     NOVA_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/omem-nova-test.XXXXXX")
-    trap 'rm -rf "$NOVA_SCRATCH"' EXIT
+    # A real-guest script has one exit trap, the harness's (it undefines
+    # the domain): add the scratch folder to it rather than replace it.
+    if [ -n "${OMEM_GUEST_LOADED:-}" ]; then
+        omem_remove_at_exit "$NOVA_SCRATCH"
+    else
+        trap 'rm -rf "$NOVA_SCRATCH"' EXIT
+    fi
     "$top_srcdir/nova-shim/install" --root "$NOVA_SCRATCH/root"
     mkdir -p "$NOVA_SCRATCH/state/etc/nova"
     ln -s "$API_PASTE" "$NOVA_SCRATCH/state/etc/nova/api-paste.ini"
