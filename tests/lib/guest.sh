@@ -378,6 +378,17 @@ guest_start() {
     done
     local name=$OMEM_DOMAIN_PREFIX$label-$$
 
+    guest_prepare || return 1
+    guest_launch "$name" guest_domain_xml || return 1
+    GUEST=$name
+}
+
+# guest_prepare: what every guest of a scenario shares, before its first
+# launch: stale domains of killed runs gone, the folders, and the kernel
+# and initramfs (with memload and the module) in $OMEM_TEST_DIR/img.
+# guest_start calls it; a scenario with a domain XML of its own calls it
+# before guest_launch.
+guest_prepare() {
     guest_cleanup_stale
     mkdir -p "$OMEM_TEST_DIR" "$OMEM_TEST_DIR/run" "$OMEM_TEST_LOGDIR" || return 1
     chmod 0755 "$OMEM_TEST_DIR" "$OMEM_TEST_DIR/run"
@@ -385,12 +396,9 @@ guest_start() {
         --memload "$top_builddir/tests/guest/memload" \
         --client-module "$top_builddir/guest-client/omem_client.ko" \
         "$OMEM_TEST_DIR/img" >&2 || {
-        echo "guest_start: building the guest image failed" >&2
+        echo "guest_prepare: building the guest image failed" >&2
         return 1
     }
-
-    guest_launch "$name" guest_domain_xml || return 1
-    GUEST=$name
 }
 
 # guest_wait_for NAME REGEX TIMEOUT: wait until a console line matches the

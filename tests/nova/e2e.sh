@@ -88,11 +88,8 @@ nova_domain_xml() {
         "$(guest_rundir "$1")/console.sock"
 }
 
-# As guest_start does, without its own domain: the shared boot files.
-guest_cleanup_stale
-mkdir -p "$OMEM_TEST_DIR/run" && chmod 0755 "$OMEM_TEST_DIR" "$OMEM_TEST_DIR/run"
-"$top_srcdir/tests/guest/mkinitrd.sh" --memload "$MEMLOAD" --client-module "$CLIENT_MODULE" \
-    "$OMEM_TEST_DIR/img" >&2 || bail_out "building the guest image failed"
+# The shared boot files, as for guest_start's own domains.
+guest_prepare || bail_out "building the guest image failed"
 
 # ---------------------------------------------------------------- 3. boot
 
