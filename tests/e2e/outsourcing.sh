@@ -83,17 +83,7 @@ scenario_no_daemon() {
         bail_out "no omemd, nothing else to test"
     fi
     ok "omemd starts (budget $BUDGET)"
-    if omemd_wait_log "vm $GUEST: transport attached" "$ATTACH_TIMEOUT" "$mark" >/dev/null; then
-        ok "omemd attaches the transport device to the running guest"
-    else
-        not_ok "omemd attaches the transport device to the running guest" "$(omemd_log | tail -n 10)"
-    fi
-    if omem_wait_session "$GUEST" "$ATTACH_TIMEOUT"; then
-        ok "the guest's module opens a session with omemd"
-    else
-        not_ok "the guest's module opens a session with omemd" \
-            "$(guest_run "$GUEST" omem_status 2>&1)" "$(guest_run "$GUEST" 'klog 10' 2>&1)"
-    fi
+    omem_check_served "$GUEST" "$ATTACH_TIMEOUT" "$mark"
     check "omemd's status shows the session open" \
         test "$(omem_status_get "$GUEST" session.state 2>&1)" = open
 }

@@ -275,6 +275,24 @@ omem_client_state_is() {
     [ "$(omem_session_state "$1")" = "$2" ]
 }
 
+# omem_check_served GUEST TIMEOUT MARK: two checks, each within TIMEOUT
+# seconds: omemd attached its transport device to GUEST (its log line
+# after byte MARK), and the guest's module opened a session with it.
+omem_check_served() {
+    local guest=$1 timeout=$2 mark=$3
+    if omemd_wait_log "vm $guest: transport attached" "$timeout" "$mark" >/dev/null; then
+        ok "omemd attaches its transport device to the running guest"
+    else
+        not_ok "omemd attaches its transport device to the running guest" "$(omemd_log | tail -n 10)"
+    fi
+    if omem_wait_session "$guest" "$timeout"; then
+        ok "the guest's module opens a session with omemd"
+    else
+        not_ok "the guest's module opens a session with omemd" \
+            "$(guest_run "$guest" omem_status 2>&1)" "$(guest_run "$guest" 'klog 10' 2>&1)"
+    fi
+}
+
 # omem_wait_session NAME TIMEOUT: wait until the guest's module has an open
 # session (with omemd or omem-ivshmem-serve).
 omem_wait_session() {

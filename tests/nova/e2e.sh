@@ -150,17 +150,7 @@ scenario_served() {
         bail_out "no omemd, nothing else to test"
     fi
     ok "omemd starts (budget $BUDGET, --domains $GUEST)"
-    if omemd_wait_log "vm $GUEST: transport attached" "$ATTACH_TIMEOUT" "$mark" >/dev/null; then
-        ok "omemd attaches its transport to the driver's domain"
-    else
-        not_ok "omemd attaches its transport to the driver's domain" "$(omemd_log | tail -n 10)"
-    fi
-    if omem_wait_session "$GUEST" "$ATTACH_TIMEOUT"; then
-        ok "the guest's module opens a session with omemd"
-    else
-        not_ok "the guest's module opens a session with omemd" \
-            "$(guest_run "$GUEST" omem_status 2>&1)" "$(guest_run "$GUEST" 'klog 10' 2>&1)"
-    fi
+    omem_check_served "$GUEST" "$ATTACH_TIMEOUT" "$mark"
     local field value want
     for field in boot:$BOOT_MIB min:$MIN_MIB cap:$CAP_MIB max:$MAX_MIB; do
         want=$((${field#*:} * MIB))
