@@ -67,6 +67,8 @@ static void fixture_init(Fixture *fixture)
 	metrics_count_cutoff(registry, METRICS_CUTOFF_FLOOD);
 	metrics_count_config_reload(registry, METRICS_RELOAD_OK);
 	metrics_count_config_reload(registry, METRICS_RELOAD_ERROR);
+	metrics_set_admission_fail_opens(registry, 7);
+	metrics_set_admission_fail_opens(registry, 3); /* set, not added: the file's count */
 	/* 30 us, 200 us, 3 ms, 2 s (above every bound), -1 (as 0), NaN (ignored) */
 	metrics_observe_decision(registry, 0.00003);
 	metrics_observe_decision(registry, 0.0002);
@@ -190,6 +192,8 @@ static void test_document(Fixture *fixture)
 	       exposition_value(&exposition, "omem_guest_cutoffs_total", "reason", "flood") == 1 &&
 	       exposition_value(&exposition, "omem_config_reloads_total", "result", "error") == 1,
 	       "reclaims, libvirt errors and reconnects, cut-offs, reloads");
+	tap_eq(exposition_value(&exposition, "omem_admission_fail_open_total", NULL, NULL), 3,
+	       "admission fail-opens: the count last set");
 
 	tap_ok(exposition_value(&exposition, "omem_decision_duration_seconds_count", NULL, NULL) == 5,
 	       "decision histogram: NaN ignored, the rest counted");
