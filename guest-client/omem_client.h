@@ -340,4 +340,15 @@ static inline void omem_inject_create(struct omem_client *client, struct dentry 
 }
 #endif
 
+/*
+ * omem_host_log() - print a line the host can trigger: anything about its
+ * messages, its region, its resets.  Every such line goes through here,
+ * rate-limited per call site the way printk_ratelimited is (a burst of
+ * DEFAULT_RATELIMIT_BURST per DEFAULT_RATELIMIT_INTERVAL, then a count of
+ * those missed), so a broken or hostile omemd cannot flood the guest's
+ * log.  @level is info, warn or err.
+ */
+#define omem_host_log(client, level, fmt, ...) \
+	dev_##level##_ratelimited(&(client)->pdev->dev, fmt, ##__VA_ARGS__)
+
 #endif /* OMEM_CLIENT_H */

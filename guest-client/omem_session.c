@@ -242,8 +242,7 @@ void omem_session_hello_work(struct work_struct *work)
 out_unlock:
 	spin_unlock_irqrestore(&client->lock, flags);
 	if (ret)
-		dev_warn_ratelimited(&client->pdev->dev, "cannot send HELLO: %d; retrying\n",
-				     ret);
+		omem_host_log(client, warn, "cannot send HELLO: %d; retrying\n", ret);
 }
 
 /**
@@ -321,10 +320,11 @@ static void omem_session_on_welcome(struct omem_client *client,
 
 	if (!was_open) {
 		atomic64_inc(&client->counters.sessions_opened);
-		pr_info("session open: protocol v%u, boot %llu MiB min %llu MiB max %llu MiB cap %llu MiB (host peer %u, generation %u)\n",
-			contract.version, contract.boot_bytes >> 20,
-			contract.min_bytes >> 20, contract.max_bytes >> 20,
-			contract.cap_bytes >> 20, host_peer_id, generation);
+		omem_host_log(client, info,
+			      "session open: protocol v%u, boot %llu MiB min %llu MiB max %llu MiB cap %llu MiB (host peer %u, generation %u)\n",
+			      contract.version, contract.boot_bytes >> 20,
+			      contract.min_bytes >> 20, contract.max_bytes >> 20,
+			      contract.cap_bytes >> 20, host_peer_id, generation);
 	}
 	client->policy_open = true;
 	if (client->policy && client->policy->session_opened)
@@ -377,9 +377,8 @@ static void omem_session_refuse(struct omem_client *client,
 	u32 seq = le32_to_cpu(message->header.seq);
 
 	atomic64_inc(&client->counters.protocol_errors);
-	dev_warn_ratelimited(&client->pdev->dev,
-			     "refused host message type %u seq %u: error %u at offset %u\n",
-			     type, seq, code, field);
+	omem_host_log(client, warn, "refused host message type %u seq %u: error %u at offset %u\n",
+		      type, seq, code, field);
 	if (type != OMEM_RPC_ERROR && type != OMEM_RPC_GOODBYE)
 		omem_session_send_error(client, code, type, field, seq);
 }
@@ -448,23 +447,24 @@ static void omem_session_dispatch(struct omem_client *client,
 						le32_to_cpu(p->reclaim.deadline_ms));
 		break;
 	case OMEM_RPC_GOODBYE:
-		pr_info("session closed by omemd: %s\n",
-			omem_session_goodbye_reason(le32_to_cpu(p->goodbye.reason)));
+		omem_host_log(client, info, "session closed by omemd: %s\n",
+			      omem_session_goodbye_reason(le32_to_cpu(p->goodbye.reason)));
 		omem_session_close(client, OMEM_SESSION_CLOSED);
 		break;
 	case OMEM_RPC_ERROR:
 		atomic64_inc(&client->counters.errors_received);
 		if (state == OMEM_SESSION_HELLO) {
-			pr_warn("omemd refused HELLO: error %u at offset %u; waiting for a region reset\n",
-				le32_to_cpu(p->error.code),
-				le16_to_cpu(p->error.field_offset));
+			omem_host_log(client, warn,
+				      "omemd refused HELLO: error %u at offset %u; waiting for a region reset\n",
+				      le32_to_cpu(p->error.code),
+				      le16_to_cpu(p->error.field_offset));
 			omem_session_close(client, OMEM_SESSION_CLOSED);
 		} else {
-			dev_warn_ratelimited(&client->pdev->dev,
-					     "omemd refused our message seq %u type %u: error %u at offset %u\n",
-					     reply_to, le16_to_cpu(p->error.type),
-					     le32_to_cpu(p->error.code),
-					     le16_to_cpu(p->error.field_offset));
+			omem_host_log(client, warn,
+				      "omemd refused our message seq %u type %u: error %u at offset %u\n",
+				      reply_to, le16_to_cpu(p->error.type),
+				      le32_to_cpu(p->error.code),
+				      le16_to_cpu(p->error.field_offset));
 		}
 		break;
 	}
@@ -567,8 +567,8 @@ void omem_session_rx_work(struct work_struct *work)
 		if (ret < 0) {
 			client->rx_broken = true;
 			atomic64_inc(&client->counters.protocol_errors);
-			dev_warn_ratelimited(&client->pdev->dev,
-					     "omemd broke the host->guest ring indices; closing the session until a region reset\n");
+			omem_host_log(client, warn,
+				      "omemd broke the host->guest ring indices; closing the session until a region reset\n");
 			omem_session_send_error(client, OMEM_RPC_ERR_BAD_INDEX, 0, 0, 0);
 			omem_session_send_goodbye(client, OMEM_RPC_GOODBYE_PROTOCOL);
 			omem_session_close(client, OMEM_SESSION_CLOSED);
@@ -609,8 +609,9 @@ void omem_session_reset_work(struct work_struct *work)
 		return;
 	}
 	if (was_open)
-		pr_info("session closed: omemd reset the region (generation %u); saying HELLO again\n",
-			client->generation);
+		omem_host_log(client, info,
+			      "session closed: omemd reset the region (generation %u); saying HELLO again\n",
+			      client->generation);
 	client->rx_broken = false;
 	client->rx_seq = 1;
 	omem_session_start(client);

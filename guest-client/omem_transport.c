@@ -152,7 +152,6 @@ int omem_transport_map(struct omem_client *client)
  */
 int omem_transport_load_region(struct omem_client *client)
 {
-	struct device *dev = &client->pdev->dev;
 	struct omem_rpc_region header;
 	struct omem_transport_ring g2h, h2g;
 	const char *problem;
@@ -161,14 +160,16 @@ int omem_transport_load_region(struct omem_client *client)
 
 	memcpy(&header, client->region, sizeof(header));
 	if (le64_to_cpu(header.magic) != OMEM_RPC_MAGIC) {
-		dev_info(dev, "not an omem-rpc region (magic %#llx); leaving the device alone\n",
-			 le64_to_cpu(header.magic));
+		omem_host_log(client, info,
+			      "not an omem-rpc region (magic %#llx); leaving the device alone\n",
+			      le64_to_cpu(header.magic));
 		return -ENODEV;
 	}
 	problem = omem_transport_check_region(&header, client->region_bar_bytes);
 	if (problem) {
-		dev_err(dev, "omem-rpc region refused: %s; omemd and omem_client disagree on the layout\n",
-			problem);
+		omem_host_log(client, err,
+			      "omem-rpc region refused: %s; omemd and omem_client disagree on the layout\n",
+			      problem);
 		return -EINVAL;
 	}
 
@@ -178,8 +179,9 @@ int omem_transport_load_region(struct omem_client *client)
 	g2h.index = le32_to_cpu(READ_ONCE(g2h.indices->head));
 	g2h_tail = le32_to_cpu(virt_load_acquire(&g2h.indices->tail));
 	if (g2h.index - g2h_tail > g2h.count) {
-		dev_err(dev, "omem-rpc region refused: guest->host indices head %u tail %u out of range\n",
-			g2h.index, g2h_tail);
+		omem_host_log(client, err,
+			      "omem-rpc region refused: guest->host indices head %u tail %u out of range\n",
+			      g2h.index, g2h_tail);
 		return -EINVAL;
 	}
 
@@ -232,9 +234,8 @@ int omem_transport_produce(struct omem_client *client, const void *message,
 	used = ring->index - tail;
 	if (used > ring->count) {
 		atomic64_inc(&client->counters.protocol_errors);
-		dev_warn_ratelimited(&client->pdev->dev,
-				     "host broke the guest->host ring: head %u tail %u\n",
-				     ring->index, tail);
+		omem_host_log(client, warn, "host broke the guest->host ring: head %u tail %u\n",
+			      ring->index, tail);
 		return -EPROTO;
 	}
 	if (used == ring->count) {

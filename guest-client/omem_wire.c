@@ -5,6 +5,7 @@
  * session looks at it.  Pure: no state, no locking, no logging.
  */
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/stddef.h>
 
 #include "omem_client.h"
@@ -91,15 +92,19 @@ u32 omem_wire_check_host_message(const struct omem_message *message, u16 *field)
 		*field = OMEM_WIRE_FIELD(welcome.cap_bytes);
 		if (le64_to_cpu(p->welcome.cap_bytes) > le64_to_cpu(p->welcome.max_bytes))
 			return OMEM_RPC_ERR_BAD_VALUE;
+		/* boot <= min: the module never unplugs below min, and boot is
+		 * what the guest has without virtio-mem. */
 		*field = OMEM_WIRE_FIELD(welcome.boot_bytes);
-		if (le64_to_cpu(p->welcome.boot_bytes) > le64_to_cpu(p->welcome.max_bytes))
+		if (le64_to_cpu(p->welcome.boot_bytes) > le64_to_cpu(p->welcome.min_bytes))
 			return OMEM_RPC_ERR_BAD_VALUE;
 		*field = OMEM_WIRE_FIELD(welcome.plugged_bytes);
 		if (le64_to_cpu(p->welcome.plugged_bytes) >
 		    le64_to_cpu(p->welcome.max_bytes) - le64_to_cpu(p->welcome.boot_bytes))
 			return OMEM_RPC_ERR_BAD_VALUE;
 		*field = OMEM_WIRE_FIELD(welcome.block_bytes);
-		if (!le64_to_cpu(p->welcome.block_bytes))
+		/* virtio-mem's block sizes are powers of two; the decision
+		 * math rounds with block - 1 as a mask. */
+		if (!is_power_of_2(le64_to_cpu(p->welcome.block_bytes)))
 			return OMEM_RPC_ERR_BAD_VALUE;
 		break;
 	case OMEM_RPC_DENY:

@@ -27,6 +27,9 @@
  * endpoint. */
 #define METRICS_SERVER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* RFC 6585's Too Many Requests; libsoup 3.2 has no name for it. */
+#define METRICS_SERVER_STATUS_TOO_MANY_REQUESTS 429
+
 /* The one path served. */
 #define METRICS_SERVER_PATH "/metrics"
 
@@ -41,6 +44,9 @@ struct _MetricsServer {
 	unsigned max_clients;       /* connections beyond this are closed at once */
 	unsigned idle_timeout_s;    /* socket timeout of every accepted connection */
 	unsigned deadline_s;        /* a connection is shut down this long after it was accepted */
+	unsigned renders_per_s;     /* render rate and burst */
+	double render_tokens;       /* renders allowed now, up to renders_per_s */
+	gint64 tokens_at_us;        /* monotonic time render_tokens was counted at */
 };
 
 /* One connection handed to libsoup. */
@@ -127,6 +133,55 @@ static void metrics_server_refuse(SoupServerMessage *msg, guint status, const ch
 					 text, strlen(text));
 }
 
+/* A Host header naming this machine: "localhost" or a loopback address,
+ * with or without a port.  Anything else is a name a browser was pointed
+ * at, perhaps one rebound to 127.0.0.1 by a page it runs.  No header is
+ * fine (HTTP/1.0): a browser always sends one. */
+static gboolean metrics_server_host_is_local(const char *host)
+{
+	g_autofree char *name = NULL;
+	g_autoptr(GInetAddress) address = NULL;
+	const char *port = NULL, *end;
+
+	if (!host)
+		return TRUE;
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return FALSE;
+		name = g_strndup(host + 1, end - host - 1);
+		port = end[1] ? end + 2 : NULL;
+	} else {
+		end = strchr(host, ':');
+		name = end ? g_strndup(host, end - host) : g_strdup(host);
+		port = end ? end + 1 : NULL;
+	}
+	if (port && (!*port || strspn(port, "0123456789") != strlen(port)))
+		return FALSE;
+	if (!g_ascii_strcasecmp(name, "localhost") || !g_ascii_strcasecmp(name, "localhost."))
+		return TRUE;
+	/* A bracketed name must be an IPv6 literal, a bare one IPv4. */
+	address = g_inet_address_new_from_string(name);
+	if (!address || (host[0] == '[') != (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6))
+		return FALSE;
+	return g_inet_address_get_is_loopback(address);
+}
+
+/* One render allowed now?  A token bucket of renders_per_s tokens,
+ * refilled at renders_per_s a second. */
+static gboolean metrics_server_take_render(MetricsServer *server)
+{
+	gint64 now = g_get_monotonic_time();
+
+	server->render_tokens += (now - server->tokens_at_us) / 1e6 * server->renders_per_s;
+	server->render_tokens = MIN(server->render_tokens, server->renders_per_s);
+	server->tokens_at_us = now;
+	if (server->render_tokens < 1)
+		return FALSE;
+	server->render_tokens--;
+	return TRUE;
+}
+
 /*
  * Called once the request's headers are read, before any body: wrong
  * methods and paths are answered here, and no request body is ever kept
@@ -138,6 +193,12 @@ static void metrics_server_on_headers(SoupServer *soup, SoupServerMessage *msg, 
 	const char *method = soup_server_message_get_method(msg);
 
 	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+	if (!metrics_server_host_is_local(soup_message_headers_get_one(
+		    soup_server_message_get_request_headers(msg), "Host"))) {
+		metrics_server_refuse(msg, SOUP_STATUS_FORBIDDEN,
+				      "forbidden: omemd answers Host localhost or a loopback address only\n");
+		return;
+	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Allow", "GET, HEAD");
@@ -156,8 +217,16 @@ static void metrics_server_on_request(SoupServer *soup, SoupServerMessage *msg, 
 {
 	MetricsServer *server = data;
 	gsize length = 0;
-	char *document = server->render(server->render_data, &length);
+	char *document;
 
+	if (!metrics_server_take_render(server)) {
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "Retry-After", "1");
+		metrics_server_refuse(msg, METRICS_SERVER_STATUS_TOO_MANY_REQUESTS,
+				      "too many requests: omemd renders its metrics a few times a second at most\n");
+		return;
+	}
+	document = server->render(server->render_data, &length);
 	if (!document) {
 		metrics_server_refuse(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no metrics now\n");
 		return;
@@ -236,6 +305,7 @@ MetricsServer *metrics_server_new(const char *listen, MetricsRenderFunc render, 
 	server->max_clients = METRICS_SERVER_DEFAULT_MAX_CLIENTS;
 	server->idle_timeout_s = METRICS_SERVER_DEFAULT_IDLE_TIMEOUT_S;
 	server->deadline_s = METRICS_SERVER_DEFAULT_DEADLINE_S;
+	metrics_server_set_render_rate(server, METRICS_SERVER_DEFAULT_RENDERS_PER_S);
 	if (!strcmp(listen, "off"))
 		return g_steal_pointer(&server);
 
@@ -271,6 +341,15 @@ void metrics_server_set_limits(MetricsServer *server, unsigned max_clients, unsi
 	server->max_clients = max_clients;
 	server->idle_timeout_s = idle_timeout_s;
 	server->deadline_s = deadline_s;
+}
+
+void metrics_server_set_render_rate(MetricsServer *server, unsigned renders_per_s)
+{
+	g_return_if_fail(renders_per_s > 0);
+
+	server->renders_per_s = renders_per_s;
+	server->render_tokens = renders_per_s;
+	server->tokens_at_us = g_get_monotonic_time();
 }
 
 unsigned metrics_server_get_port(const MetricsServer *server)

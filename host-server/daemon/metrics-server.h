@@ -14,6 +14,11 @@
  * libsoup 3.2 has no setting for.
  *
  * Loopback only: the endpoint has no authentication and names every VM.
+ * A request whose Host header names anything but localhost or a loopback
+ * address gets 403, so a page in a browser on the host cannot read it
+ * through a name it rebinds to 127.0.0.1.  Renders run on the caller's
+ * thread (omemd's main loop), so they are limited per second; beyond the
+ * limit a GET gets 429.
  */
 #ifndef OMEM_METRICS_SERVER_H
 #define OMEM_METRICS_SERVER_H
@@ -36,6 +41,12 @@
  * busy: otherwise a client sending a byte every few seconds would hold
  * its slot for ever.  Three scrape timeouts. */
 #define METRICS_SERVER_DEFAULT_DEADLINE_S 30
+
+/* Renders per second, and the burst allowed at once.  A scraper asks
+ * every few seconds and a person with curl now and then; a local process
+ * asking in a loop would otherwise hold the main loop (and every VM's
+ * decisions) for one O(VMs) render after another. */
+#define METRICS_SERVER_DEFAULT_RENDERS_PER_S 10
 
 typedef struct _MetricsServer MetricsServer;
 
@@ -60,6 +71,10 @@ MetricsServer *metrics_server_new(const char *listen, MetricsRenderFunc render, 
  * use short ones. */
 void metrics_server_set_limits(MetricsServer *server, unsigned max_clients,
 			       unsigned idle_timeout_s, unsigned deadline_s);
+
+/* Change the render limit (> 0 per second, also the burst); tests use a
+ * small one. */
+void metrics_server_set_render_rate(MetricsServer *server, unsigned renders_per_s);
 
 /* The port listened on (the kernel's choice when asked for 0); 0 when off. */
 unsigned metrics_server_get_port(const MetricsServer *server);

@@ -66,7 +66,7 @@ typedef struct {
 	uint32_t region_size;          /* power of two, rpc.h bounds */
 	uid_t allowed_uid;             /* QEMU's uid (libvirt-qemu) */
 	bool allow_root;               /* also accept uid 0 */
-	pid_t allowed_pid;             /* that VM's QEMU, 0 if unknown */
+	pid_t allowed_pid;             /* that VM's QEMU; 0 refuses every peer */
 	SessionConfig session;         /* session tunables */
 	TransportEventFunc on_event;   /* on the transport thread */
 	gpointer user_data;

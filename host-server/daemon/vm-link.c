@@ -85,18 +85,24 @@ static void vm_link_post(Transport *transport, const TransportEvent *event, gpoi
 
 /* ------------------------------------------------------------- helpers */
 
-/* That VM's QEMU pid from libvirt's pid file, 0 when unreadable (the uid
- * check still applies). */
-static pid_t vm_link_qemu_pid(const char *name)
+/* That VM's QEMU pid from libvirt's pid file, or 0 with the reason in
+ * *error.  The transport needs it: every QEMU runs as the same uid, so
+ * the uid alone cannot tell this VM's QEMU from another's. */
+static pid_t vm_link_qemu_pid(const char *name, GError **error)
 {
 	g_autofree char *path = g_strdup_printf("%s/%s.pid", MANAGER_QEMU_PID_DIR, name);
 	g_autofree char *text = NULL;
 	gint64 pid;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
+	if (!g_file_get_contents(path, &text, NULL, error))
 		return 0;
 	pid = g_ascii_strtoll(g_strstrip(text), NULL, 10);
-	return pid > 0 && pid < G_MAXINT32 ? (pid_t)pid : 0;
+	if (pid <= 0 || pid >= G_MAXINT32) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			    "%s holds no pid", path);
+		return 0;
+	}
+	return (pid_t)pid;
 }
 
 /* The live XML's <shmem name='omem0'>, serialized, or NULL. */
@@ -260,6 +266,14 @@ void vm_link_start(Vm *vm)
 		vm->hello_deadline_ms = manager_now_ms() + manager->config.hello_timeout_s * 1000ll;
 		return;
 	}
+	config.allowed_pid = vm_link_qemu_pid(vm->name, &error);
+	if (config.allowed_pid == 0) {
+		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot learn its QEMU's pid: %s; not serving its transport (it stays at its minimum), restart omemd once libvirt's pid file is readable",
+			  vm->name, error->message);
+		vm_link_fail(vm, "QEMU's pid file is unreadable: no transport");
+		vm->hello_deadline_ms = manager_now_ms() + manager->config.hello_timeout_s * 1000ll;
+		return;
+	}
 	vm->socket_path = g_strdup_printf("%s/%s.sock", manager->vm_dir, vm->uuid);
 	tag = g_new0(LinkTag, 1);
 	tag->manager = manager;
@@ -271,7 +285,6 @@ void vm_link_start(Vm *vm)
 	config.region_size = manager->config.region_size;
 	config.allowed_uid = manager->qemu_uid;
 	config.allow_root = manager->config.allow_root;
-	config.allowed_pid = vm_link_qemu_pid(vm->name);
 	manager_session_config(manager, &config.session);
 	config.on_event = vm_link_post;
 	config.user_data = tag;

@@ -622,3 +622,28 @@ char *admission_reply_format(bool admit, const char *message, gsize *ret_length)
 	json_builder_end_object(builder);
 	return admission_finish(builder, ret_length);
 }
+
+char *admission_fail_open_line(int64_t unix_s, const char *name, gsize *ret_length)
+{
+	GString *line = g_string_new(NULL);
+	gsize length = strnlen(name ? name : "", ADMISSION_NAME_MAX);
+
+	g_string_append_printf(line, "%" G_GINT64_FORMAT " ", unix_s);
+	for (gsize i = 0; i < length; i++)
+		g_string_append_c(line, name[i] > ' ' && name[i] < 0x7f ? name[i] : '?');
+	g_string_append_c(line, '\n');
+	*ret_length = line->len;
+	return g_string_free(line, FALSE);
+}
+
+uint64_t admission_fail_open_count(const char *text, gsize length)
+{
+	uint64_t lines = 0;
+	const char *end = text + length;
+
+	if (!text)
+		return 0;
+	for (const char *at = text; (at = memchr(at, '\n', end - at)); at++)
+		lines++;
+	return lines;
+}

@@ -57,6 +57,19 @@
  * client (both ends enforce it). */
 #define ADMISSION_TIMEOUT_MS 2000
 
+/*
+ * The file in omemd's run directory (the admission socket's) where the
+ * hook appends one line, "UNIX_SECONDS NAME\n", each time it admits a VM
+ * without omemd's answer (fail-open: omemd down, slow or broken).  The
+ * hook cannot tell omemd then, so omemd counts the lines instead, and the
+ * count survives its restarts (omem_admission_fail_open_total).  Created
+ * 0600; the hook stops appending at ADMISSION_FAIL_OPEN_MAX_BYTES, a few
+ * thousand fail-opens at least, so it cannot fill the run directory's
+ * tmpfs.
+ */
+#define ADMISSION_FAIL_OPEN_NAME "admission-fail-open"
+#define ADMISSION_FAIL_OPEN_MAX_BYTES (1u << 20)
+
 #define ADMISSION_ERROR (admission_error_quark())
 GQuark admission_error_quark(void);
 
@@ -106,5 +119,14 @@ char *admission_message_line(const char *message);
 /* The reply as one line ending in "\n"; g_free.  Never fails: @message
  * goes through admission_message_line first. */
 char *admission_reply_format(bool admit, const char *message, gsize *ret_length);
+
+/* One line of ADMISSION_FAIL_OPEN_NAME for the VM @name admitted at
+ * @unix_s; *@ret_length bytes, at most 24 + ADMISSION_NAME_MAX; g_free.
+ * A byte of @name that is not printable ASCII is written as '?', and the
+ * name is cut at ADMISSION_NAME_MAX bytes, so every line is one line. */
+char *admission_fail_open_line(int64_t unix_s, const char *name, gsize *ret_length);
+
+/* The fail-opens @length bytes of that file record: its complete lines. */
+uint64_t admission_fail_open_count(const char *text, gsize length);
 
 #endif /* OMEM_ADMISSION_H */

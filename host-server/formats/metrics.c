@@ -54,6 +54,7 @@ struct _MetricsRegistry {
 	uint64_t libvirt_reconnects;
 	uint64_t cutoffs[METRICS_CUTOFF_REASONS];
 	uint64_t reloads[METRICS_RELOAD_RESULTS];
+	uint64_t admission_fail_opens;
 	MetricsHistogram decision;
 	MetricsHistogram plug;
 };
@@ -149,6 +150,11 @@ void metrics_count_libvirt_error(MetricsRegistry *registry)
 void metrics_count_libvirt_reconnect(MetricsRegistry *registry)
 {
 	registry->libvirt_reconnects++;
+}
+
+void metrics_set_admission_fail_opens(MetricsRegistry *registry, uint64_t count)
+{
+	registry->admission_fail_opens = count;
 }
 
 void metrics_count_cutoff(MetricsRegistry *registry, MetricsCutoffReason reason)
@@ -301,6 +307,9 @@ static void metrics_format_registry(GString *out, const MetricsRegistry *registr
 	metrics_counter_family(out, "omem_config_reloads_total", "Config reloads, by result.",
 			       "result", metrics_reload_names, registry->reloads,
 			       METRICS_RELOAD_RESULTS);
+	metrics_counter_family(out, "omem_admission_fail_open_total",
+			       "VMs the admission hook admitted without omemd's answer (omemd down or slow).",
+			       NULL, NULL, &registry->admission_fail_opens, 1);
 	metrics_histogram_family(out, "omem_decision_duration_seconds",
 				 "Time from a DEMAND received to its answer sent.",
 				 &registry->decision);

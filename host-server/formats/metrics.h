@@ -101,6 +101,11 @@ void metrics_count_cutoff(MetricsRegistry *registry, MetricsCutoffReason reason)
 /* Count one config reload (SIGHUP). */
 void metrics_count_config_reload(MetricsRegistry *registry, MetricsReloadResult result);
 
+/* Set the count of admissions the hook made without omemd's answer (the
+ * lines of formats/admission.h's fail-open file): set, not bumped, since
+ * the hook counts them where omemd reads them back, across restarts. */
+void metrics_set_admission_fail_opens(MetricsRegistry *registry, uint64_t count);
+
 /* Record how long a DEMAND waited for its answer: received -> answer sent.
  * Negative durations count as 0; NaN is ignored. */
 void metrics_observe_decision(MetricsRegistry *registry, double seconds);

@@ -24,12 +24,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -266,15 +268,47 @@ static bool hook_ask(const char *path, const char *request, gsize request_length
 	return true;
 }
 
-/* omemd could not be asked: admit with a warning, or refuse if the
- * operator chose --fail-closed. */
+/* Record one fail-open where omemd counts it (formats/admission.h): a
+ * line appended to the fail-open file beside the admission socket, if
+ * omemd's run directory exists, the file is a regular one and not full.
+ * One write of a short line with O_APPEND, so hooks running at once do
+ * not interleave.  What goes wrong is said on stderr; the VM is admitted
+ * all the same. */
+static void hook_count_fail_open(const HookOptions *options, const char *name)
+{
+	g_autofree char *folder = g_path_get_dirname(options->socket_path);
+	g_autofree char *path = g_build_filename(folder, ADMISSION_FAIL_OPEN_NAME, NULL);
+	g_autofree char *line = NULL;
+	omem_autofd int fd = -1;
+	struct stat info;
+	gsize length = 0;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "omem: cannot count this fail-open in %s: %s\n", path, g_strerror(errno));
+		return;
+	}
+	line = admission_fail_open_line(g_get_real_time() / G_USEC_PER_SEC, name, &length);
+	if (fstat(fd, &info) < 0 || !S_ISREG(info.st_mode) ||
+	    (guint64)info.st_size + length > ADMISSION_FAIL_OPEN_MAX_BYTES) {
+		fprintf(stderr, "omem: cannot count this fail-open in %s: not a regular file, or full (%u bytes); move it away\n",
+			path, ADMISSION_FAIL_OPEN_MAX_BYTES);
+		return;
+	}
+	if (write(fd, line, length) != (ssize_t)length)
+		fprintf(stderr, "omem: cannot count this fail-open in %s: %s\n", path, g_strerror(errno));
+}
+
+/* omemd could not be asked: admit with a warning, counted in omemd's
+ * metrics, or refuse if the operator chose --fail-closed. */
 static int hook_give_up(const HookOptions *options, const char *name, const char *problem)
 {
 	if (options->fail_closed) {
 		fprintf(stderr, "omem: %s; refusing %s (--fail-closed)\n", problem, name);
 		return HOOK_EXIT_REFUSE;
 	}
-	fprintf(stderr, "omem: %s; admitting %s\n", problem, name);
+	fprintf(stderr, "omem: %s; admitting %s WITHOUT admission control (fail-open)\n", problem, name);
+	hook_count_fail_open(options, name);
 	return HOOK_EXIT_ADMIT;
 }
 

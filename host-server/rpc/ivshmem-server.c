@@ -87,6 +87,7 @@ struct _IvshmemServer {
 	uid_t allowed_uid;
 	gboolean allow_root;
 	pid_t allowed_pid;
+	gboolean allow_any_pid;
 	IvshmemServerCallbacks callbacks;
 	gpointer user_data;
 
@@ -291,6 +292,7 @@ IvshmemServer *ivshmem_server_new(const IvshmemServerConfig *config, GError **er
 	server->allowed_uid = config->allowed_uid;
 	server->allow_root = config->allow_root;
 	server->allowed_pid = config->allowed_pid;
+	server->allow_any_pid = config->allow_any_pid;
 	server->callbacks = config->callbacks;
 	server->user_data = config->user_data;
 	server->region_fd = -1;
@@ -506,6 +508,10 @@ static GError *ivshmem_server_check_peer(IvshmemServer *server, int sock, pid_t 
 		                   "ivshmem socket %s: refused pid %d running as uid %u: only uid %u may connect; check the user QEMU runs as",
 		                   server->socket_path, (int)cred.pid, (unsigned)cred.uid,
 		                   (unsigned)server->allowed_uid);
+	if (server->allowed_pid == 0 && !server->allow_any_pid)
+		return g_error_new(G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+		                   "ivshmem socket %s: refused pid %d: this VM's QEMU pid is not known and every QEMU has the same uid; check libvirt's pid file for the domain, then detach and attach the device",
+		                   server->socket_path, (int)cred.pid);
 	if (server->allowed_pid != 0 && cred.pid != server->allowed_pid)
 		return g_error_new(G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
 		                   "ivshmem socket %s: refused pid %d: only this VM's QEMU, pid %d, may connect; is another process using the socket?",

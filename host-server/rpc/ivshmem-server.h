@@ -81,8 +81,12 @@ typedef struct {
  * @allowed_uid:    the only uid that may connect (QEMU's, libvirt-qemu);
  *                  the socket file is chowned to it, mode 0600.
  * @allow_root:     also accept uid 0 (tests; a root-run QEMU).
- * @allowed_pid:    if non-zero, only this process (that VM's QEMU) may
- *                  connect.
+ * @allowed_pid:    the only process that may connect (that VM's QEMU);
+ *                  0 (not known) refuses every peer, since all QEMUs
+ *                  share one uid, unless @allow_any_pid.
+ * @allow_any_pid:  accept any pid of the allowed uid (test tools serving
+ *                  a QEMU started after the server, whose pid they cannot
+ *                  know).
  * @callbacks:      see IvshmemServerCallbacks.
  * @user_data:      passed to every callback.
  */
@@ -94,6 +98,7 @@ typedef struct {
 	uid_t allowed_uid;
 	gboolean allow_root;
 	pid_t allowed_pid;
+	gboolean allow_any_pid;
 	IvshmemServerCallbacks callbacks;
 	gpointer user_data;
 } IvshmemServerConfig;

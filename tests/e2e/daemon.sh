@@ -12,8 +12,9 @@
 #               admitted and its min reserved (status reserved_bytes), min
 #               rounds up to the device's block (512 MiB), a
 #               plain domain and any other hook operation pass at once,
-#               omemd gone -> admitted with a warning (--fail-closed:
-#               refused)
+#               omemd gone -> admitted with a warning and one line in
+#               RUN_DIR/admission-fail-open, counted in /metrics after a
+#               restart (--fail-closed: refused, not counted)
 #   reload      SIGHUP with an unknown key fails with FILE:LINE and keeps
 #               the budget; a good file applies the new budget; restart-only
 #               keys are reported
@@ -224,12 +225,20 @@ omemd_stop >/dev/null
 status=0
 omem_domain "$big" "$uuid_big" 3G | hook "$big" prepare begin - || status=$?
 hook_result 0 "not reachable" "omemd gone: the hook admits with a warning"
+fail_open=$OMEMD_RUN_DIR/admission-fail-open
+fail_open_lines() { [ -f "$fail_open" ] && wc -l <"$fail_open" || echo none; }
+check "... and appends one line to admission-fail-open ($(fail_open_lines))" \
+    test "$(fail_open_lines)" = 1
+mode=$(stat -c '%a %U' "$fail_open" 2>&1)
+check "admission-fail-open is 0600 root ($mode)" test "$mode" = "600 root"
 status=0
 omem_domain "$big" "$uuid_big" 3G | "$HOOK" --fail-closed --socket "$OMEMD_RUN_DIR/admission.sock" \
     "$big" prepare begin - 2>/dev/null || status=$?
 check "omemd gone, --fail-closed: refused (exit $status)" test "$status" = 1
+check "... and not counted as a fail-open ($(fail_open_lines))" test "$(fail_open_lines)" = 1
 
 # ---- dry run
+printf '[host]\nbudget = 3G\n[metrics]\nlisten = 127.0.0.1:0\n' >"$WORK/omemd.conf"
 # omemd_start runs here, not in check's subshell: omemd stays this shell's helper.
 if omemd_start --config "$WORK/omemd.conf" --dry-run; then
     ok "omemd --dry-run starts"
@@ -240,5 +249,10 @@ dry_run_said() {
     omemd_log | grep -q "ready: .*dry run: nothing is resized or attached"
 }
 check "--dry-run says so when ready" dry_run_said
+# The fail-open made while omemd was down is in its metrics after the restart.
+METRICS_PORT=$(omemd_log | sed -n 's/.*metrics: GET \/metrics on .* (port \([0-9]*\)).*/\1/p' | tail -n 1)
+code=$(metrics_get GET restarted.txt /metrics)
+check "after the restart: omem_admission_fail_open_total 1 (got $code, $(grep '^omem_admission_fail_open_total' "$WORK/restarted.txt"))" \
+    grep -qx "omem_admission_fail_open_total 1" "$WORK/restarted.txt"
 
 done_testing

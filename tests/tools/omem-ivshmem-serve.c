@@ -299,6 +299,8 @@ int main(int argc, char **argv)
 	config.server_peer_id = IVSHMEM_SERVER_DEFAULT_PEER_ID;
 	config.allowed_uid = (uid_t)allow_uid;
 	config.allow_root = allow_root;
+	/* QEMU starts after this helper, so its pid is not known here. */
+	config.allow_any_pid = TRUE;
 	config.callbacks.doorbell = serve_on_doorbell;
 	config.callbacks.guest_connected = serve_on_connected;
 	config.callbacks.guest_disconnected = serve_on_disconnected;

@@ -356,6 +356,28 @@ static void test_replies(void)
 	}
 }
 
+/* The hook's fail-open file: one line a fail-open, whatever the name. */
+static void test_fail_open_lines(void)
+{
+	g_autofree char *plain = NULL, *hostile = NULL, *long_line = NULL, *long_name = NULL;
+	g_autofree char *file = NULL;
+	gsize plain_length = 0, hostile_length = 0, long_length = 0;
+
+	plain = admission_fail_open_line(1700000000, "web1", &plain_length);
+	tap_ok(!strcmp(plain, "1700000000 web1\n") && plain_length == strlen(plain),
+	       "a fail-open line is the time and the name");
+	hostile = admission_fail_open_line(1, "a\nb c\x7f\xc3\xa9", &hostile_length);
+	tap_ok(!strcmp(hostile, "1 a?b?c???\n"), "a name's newline, space and non-ASCII bytes are '?'");
+	long_name = g_strnfill(ADMISSION_NAME_MAX + 50, 'x');
+	long_line = admission_fail_open_line(G_MAXINT64, long_name, &long_length);
+	tap_ok(long_length <= 24 + ADMISSION_NAME_MAX && long_line[long_length - 1] == '\n',
+	       "a long name is cut to ADMISSION_NAME_MAX (%zu bytes)", long_length);
+	file = g_strconcat(plain, hostile, long_line, "12 cut-off", NULL);
+	tap_eq(admission_fail_open_count(file, strlen(file)), 3,
+	       "the count is the complete lines (an unfinished last one is not counted)");
+	tap_eq(admission_fail_open_count(NULL, 0), 0, "an empty file counts none");
+}
+
 int main(void)
 {
 	test_request_round_trip();
@@ -364,5 +386,6 @@ int main(void)
 	test_request_bounds();
 	test_request_rules();
 	test_replies();
+	test_fail_open_lines();
 	return tap_done();
 }

@@ -188,6 +188,7 @@ static IvshmemServerConfig test_config(const char *path, TestLoop *loop)
 		.server_peer_id = TEST_SERVER_PEER_ID,
 		.allowed_uid = getuid(),
 		.allow_root = TRUE,
+		.allowed_pid = getpid(),
 		.callbacks = {
 			.doorbell = test_on_doorbell,
 			.guest_connected = test_on_connected,
@@ -738,6 +739,8 @@ int main(void)
 	else
 		tap_skip("a QEMU of another uid is refused", "needs root to chown the socket");
 	test_refused(folder, "other-pid.sock", getuid(), TRUE, getppid());
+	/* All QEMUs share a uid: with no pid known, the uid alone admits none. */
+	test_refused(folder, "unknown-pid.sock", getuid(), TRUE, 0);
 	test_allowed_pid(folder);
 
 	g_rmdir(folder);

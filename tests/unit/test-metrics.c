@@ -67,6 +67,8 @@ static void fixture_init(Fixture *fixture)
 	metrics_count_cutoff(registry, METRICS_CUTOFF_FLOOD);
 	metrics_count_config_reload(registry, METRICS_RELOAD_OK);
 	metrics_count_config_reload(registry, METRICS_RELOAD_ERROR);
+	metrics_set_admission_fail_opens(registry, 7);
+	metrics_set_admission_fail_opens(registry, 3); /* set, not added: the file's count */
 	/* 30 us, 200 us, 3 ms, 2 s (above every bound), -1 (as 0), NaN (ignored) */
 	metrics_observe_decision(registry, 0.00003);
 	metrics_observe_decision(registry, 0.0002);
@@ -190,6 +192,8 @@ static void test_document(Fixture *fixture)
 	       exposition_value(&exposition, "omem_guest_cutoffs_total", "reason", "flood") == 1 &&
 	       exposition_value(&exposition, "omem_config_reloads_total", "result", "error") == 1,
 	       "reclaims, libvirt errors and reconnects, cut-offs, reloads");
+	tap_eq(exposition_value(&exposition, "omem_admission_fail_open_total", NULL, NULL), 3,
+	       "admission fail-opens: the count last set");
 
 	tap_ok(exposition_value(&exposition, "omem_decision_duration_seconds_count", NULL, NULL) == 5,
 	       "decision histogram: NaN ignored, the rest counted");
@@ -616,6 +620,110 @@ static void test_endpoint(Fixture *fixture)
 	reply_clear(&run.after_timeout);
 }
 
+/* Requests a browser tricked by DNS rebinding would send (another
+ * name pointed at 127.0.0.1), the names omemd answers, and a burst of
+ * GETs beyond the render rate; sent in order from a thread. */
+static const struct {
+	const char *host;    /* the Host header, NULL for none */
+	int status;          /* what the server must answer */
+	const char *what;
+} host_requests[] = {
+	{ "evil.example", 403, "Host: evil.example (DNS rebinding): 403" },
+	{ "evil.example:%u", 403, "Host: evil.example:PORT: 403" },
+	{ "127.0.0.1.evil.example", 403, "Host: 127.0.0.1.evil.example: 403" },
+	{ "localhost:%u", 200, "Host: localhost:PORT: 200" },
+	{ "LocalHost", 200, "Host: LocalHost: 200 (names are case-blind)" },
+	{ "127.0.0.1:%u", 200, "Host: 127.0.0.1:PORT: 200" },
+	{ "127.0.0.2", 200, "Host: 127.0.0.2 (loopback): 200" },
+	{ "[::1]:%u", 200, "Host: [::1]:PORT: 200" },
+	{ "10.0.0.1", 403, "Host: 10.0.0.1 (not loopback): 403" },
+	{ NULL, 200, "no Host (HTTP/1.0): 200" },
+};
+
+/* The render rate the second server gets: the burst below is one more. */
+#define TEST_RENDERS_PER_S 2
+
+typedef struct {
+	unsigned port, rate_port;
+	GMainLoop *loop;
+	Reply host[G_N_ELEMENTS(host_requests)];
+	Reply burst[TEST_RENDERS_PER_S + 1];
+	Reply after_second;
+} HostRun;
+
+static gpointer host_client_thread(gpointer data)
+{
+	HostRun *run = data;
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(host_requests); i++) {
+		g_autofree char *host = NULL, *request = NULL;
+
+		if (host_requests[i].host) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			host = g_strdup_printf(host_requests[i].host, run->port);
+#pragma GCC diagnostic pop
+			request = g_strdup_printf("GET /metrics HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+		} else {
+			request = g_strdup("GET /metrics HTTP/1.0\r\n\r\n");
+		}
+		client_exchange(run->port, request, &run->host[i]);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(run->burst); i++)
+		client_exchange(run->rate_port, GET_METRICS, &run->burst[i]);
+	g_usleep(1100 * 1000);
+	client_exchange(run->rate_port, GET_METRICS, &run->after_second);
+	g_main_context_invoke(NULL, client_done_in_main, run);
+	return NULL;
+}
+
+static void test_host_and_rate(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MetricsServer) server = NULL, rate_server = NULL;
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autofree char *retry_after = NULL;
+	HostRun run = { 0 };
+	GThread *thread;
+	guint watchdog_id;
+	unsigned served = 0;
+
+	server = metrics_server_new("127.0.0.1:0", fixture_render, fixture, &error);
+	if (server)
+		rate_server = metrics_server_new("127.0.0.1:0", fixture_render, fixture, &error);
+	if (!tap_ok(rate_server != NULL, "two servers on 127.0.0.1 port 0")) {
+		tap_diag("%s", error ? error->message : "?");
+		return;
+	}
+	metrics_server_set_render_rate(rate_server, TEST_RENDERS_PER_S);
+	run.port = metrics_server_get_port(server);
+	run.rate_port = metrics_server_get_port(rate_server);
+	run.loop = loop;
+	watchdog_id = g_timeout_add_seconds(60, watchdog, NULL);
+	thread = g_thread_new("host-client", host_client_thread, &run);
+	g_main_loop_run(loop);
+	g_thread_join(thread);
+	g_source_remove(watchdog_id);
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(host_requests); i++) {
+		tap_eq(run.host[i].status, host_requests[i].status, "%s", host_requests[i].what);
+		reply_clear(&run.host[i]);
+	}
+	for (unsigned i = 0; i < TEST_RENDERS_PER_S; i++)
+		served += run.burst[i].status == 200;
+	tap_eq(served, TEST_RENDERS_PER_S, "a burst up to the render rate (%d/s) is served",
+	       TEST_RENDERS_PER_S);
+	retry_after = reply_header(&run.burst[TEST_RENDERS_PER_S], "retry-after");
+	tap_ok(run.burst[TEST_RENDERS_PER_S].status == 429 && retry_after &&
+	       !strcmp(retry_after, "1"),
+	       "the GET beyond it gets 429 with Retry-After: 1, no render (got %d)",
+	       run.burst[TEST_RENDERS_PER_S].status);
+	tap_eq(run.after_second.status, 200, "a second later it is served again");
+	for (unsigned i = 0; i < G_N_ELEMENTS(run.burst); i++)
+		reply_clear(&run.burst[i]);
+	reply_clear(&run.after_second);
+}
+
 int main(void)
 {
 	Fixture fixture = { 0 };
@@ -625,6 +733,7 @@ int main(void)
 	test_promtool(&fixture);
 	test_listen_addresses();
 	test_endpoint(&fixture);
+	test_host_and_rate(&fixture);
 	fixture_clear(&fixture);
 	return tap_done();
 }
