@@ -6,7 +6,7 @@
  * copy exactly as long as it, without a terminating NUL, so any read past
  * it is an AddressSanitizer report.  Oracles, reported with abort():
  *   - a refusal returns NULL with one error of the status domain, code
- *     INVALID or VERSION and a non-empty UTF-8 message, and leaves the
+ *     INVALID or VERSION and a message of one non-empty line of UTF-8, and leaves the
  *     caller's input bytes as they were; a NULL error pointer is allowed;
  *   - an accepted document held no NUL byte, nests no deeper than
  *     VIRT_OMEM_STATUS_MAX_DEPTH (measured here on json-glib's own tree),
@@ -130,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!error || error->domain != VIRT_OMEM_STATUS_ERROR ||
 		    (error->code != VIRT_OMEM_STATUS_ERROR_INVALID &&
 		     error->code != VIRT_OMEM_STATUS_ERROR_VERSION) ||
-		    !error->message || !*error->message || !g_utf8_validate(error->message, -1, NULL))
+		    !error->message || !*error->message || strchr(error->message, '\n') ||
+		    !g_utf8_validate(error->message, -1, NULL))
 			abort();
 		quiet = virt_omem_status_parse(text, size, NULL);
 		if (quiet)
