@@ -36,6 +36,7 @@
 #include <omem/rpc.h>
 
 #include "omem_version.h"
+#include "omem_wire.h"
 
 /* Most round trips one benchmark run may ask for: bounds the sample
  * array (8 bytes each) a debugfs write can make the kernel allocate. */
@@ -130,37 +131,6 @@ struct omem_client_counters {
 	atomic64_t errors_received;	/* ERROR messages from the host */
 	atomic64_t stale_discarded;	/* host messages left from an old session */
 };
-
-/**
- * struct omem_message - one ring slot: a header and the payload of its type
- * @header:  the common header.
- * @payload: the type's payload; @payload.bytes spans the whole of it.
- *
- * Senders build one on the stack, zeroed (reserved fields and padding go
- * out as zero), fill the header's type, length and reply_to and the
- * payload, and hand it to omem_session_send(), which sets the seq.
- */
-struct omem_message {
-	struct omem_rpc_header header;
-	union {
-		struct omem_rpc_hello hello;
-		struct omem_rpc_welcome welcome;
-		struct omem_rpc_demand demand;
-		struct omem_rpc_grant grant;
-		struct omem_rpc_deny deny;
-		struct omem_rpc_surplus surplus;
-		struct omem_rpc_reclaim reclaim;
-		struct omem_rpc_stats stats;
-		struct omem_rpc_ping ping;
-		struct omem_rpc_goodbye goodbye;
-		struct omem_rpc_error error;
-		u8 bytes[OMEM_RPC_PAYLOAD_MAX];
-	} payload;
-};
-
-static_assert(sizeof(struct omem_message) == OMEM_RPC_SLOT_SIZE);
-static_assert(offsetof(struct omem_message, payload) ==
-	      sizeof(struct omem_rpc_header));
 
 /* Latency samples of the last benchmark run, sorted, in ns. */
 struct omem_bench_result {
@@ -302,10 +272,6 @@ void omem_session_rx_work(struct work_struct *work);
 void omem_session_reset_work(struct work_struct *work);
 void omem_session_hello_work(struct work_struct *work);
 const char *omem_session_state_name(enum omem_session_state state);
-
-/* omem_wire.c: message shapes; pure */
-u32 omem_wire_payload_bytes(u16 type);
-u32 omem_wire_check_host_message(const struct omem_message *message, u16 *field);
 
 /* omem_policy.c */
 struct seq_file;

@@ -14,7 +14,6 @@
 #include <linux/io.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
-#include <linux/log2.h>
 #include <linux/string.h>
 
 #include "omem_client.h"
@@ -27,64 +26,6 @@ static void *omem_transport_slot(const struct omem_transport_ring *ring,
 {
 	return ring->slots + (size_t)(index & (ring->count - 1)) *
 			     OMEM_RPC_SLOT_SIZE;
-}
-
-/* NULL if the ring at @offset with @slots slots fits @region_size, else
- * what is wrong with it. */
-static const char *omem_transport_check_ring(u32 offset, u32 slots,
-					     u32 region_size)
-{
-	if (offset % OMEM_RPC_CACHELINE)
-		return "ring offset not cache-line aligned";
-	if (slots < OMEM_RPC_RING_MIN_SLOTS || slots > OMEM_RPC_RING_MAX_SLOTS ||
-	    !is_power_of_2(slots))
-		return "ring slot count out of range";
-	if (offset < sizeof(struct omem_rpc_region))
-		return "ring overlaps the region header";
-	if ((u64)offset + OMEM_RPC_RING_BYTES((u64)slots) > region_size)
-		return "ring runs past the end of the region";
-	return NULL;
-}
-
-/* NULL if @header (a copy, magic already checked) describes a usable
- * region inside a BAR of @bar_bytes, else what is wrong with it. */
-static const char *omem_transport_check_region(const struct omem_rpc_region *header,
-					       u64 bar_bytes)
-{
-	u32 size = le32_to_cpu(header->region_size);
-	u32 g2h_offset = le32_to_cpu(header->g2h_offset);
-	u32 g2h_slots = le32_to_cpu(header->g2h_slots);
-	u32 h2g_offset = le32_to_cpu(header->h2g_offset);
-	u32 h2g_slots = le32_to_cpu(header->h2g_slots);
-	const char *problem;
-	u64 g2h_end, h2g_end;
-	unsigned int i;
-
-	if (le32_to_cpu(header->layout_version) != OMEM_RPC_LAYOUT_VERSION)
-		return "unsupported layout version";
-	if (!is_power_of_2(size) || size < OMEM_RPC_REGION_MIN_SIZE ||
-	    size > OMEM_RPC_REGION_MAX_SIZE)
-		return "region size not a power of two in range";
-	if (size > bar_bytes)
-		return "region larger than BAR2";
-	if (le32_to_cpu(header->slot_size) != OMEM_RPC_SLOT_SIZE)
-		return "unsupported slot size";
-	if (le32_to_cpu(header->host_peer_id) > U16_MAX)
-		return "host peer id does not fit the doorbell";
-	for (i = 0; i < ARRAY_SIZE(header->reserved); i++)
-		if (header->reserved[i])
-			return "reserved header field not zero";
-	problem = omem_transport_check_ring(g2h_offset, g2h_slots, size);
-	if (problem)
-		return problem;
-	problem = omem_transport_check_ring(h2g_offset, h2g_slots, size);
-	if (problem)
-		return problem;
-	g2h_end = (u64)g2h_offset + OMEM_RPC_RING_BYTES((u64)g2h_slots);
-	h2g_end = (u64)h2g_offset + OMEM_RPC_RING_BYTES((u64)h2g_slots);
-	if (g2h_end > h2g_offset && h2g_end > g2h_offset)
-		return "rings overlap";
-	return NULL;
 }
 
 /**
@@ -165,7 +106,7 @@ int omem_transport_load_region(struct omem_client *client)
 			      le64_to_cpu(header.magic));
 		return -ENODEV;
 	}
-	problem = omem_transport_check_region(&header, client->region_bar_bytes);
+	problem = omem_wire_check_region(&header, client->region_bar_bytes);
 	if (problem) {
 		omem_host_log(client, err,
 			      "omem-rpc region refused: %s; omemd and omem_client disagree on the layout\n",

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * omem_wire.c - omem-rpc message shapes from the guest's side: the payload
- * size of each type and the check every host message passes before the
- * session looks at it.  Pure: no state, no locking, no logging.
+ * omem_wire.c - what the guest checks of the host's writes: the payload
+ * size of each type, the check every host message passes before the
+ * session looks at it, and the check of the region header.  Pure: no
+ * state, no locking, no logging; tests/fuzz/fuzz-guest-wire.c builds it in
+ * user space.
  */
+#include <asm/byteorder.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/stddef.h>
 
-#include "omem_client.h"
+#include "omem_wire.h"
 
 /* Payload bytes of each type (STATS varies and never comes from the host). */
 static const u32 omem_wire_payload_table[OMEM_RPC_TYPE_MAX + 1] = {
@@ -150,4 +153,67 @@ u32 omem_wire_check_host_message(const struct omem_message *message, u16 *field)
 	}
 	*field = 0;
 	return 0;
+}
+
+/* NULL if the ring at @offset with @slots slots fits @region_size, else
+ * what is wrong with it. */
+static const char *omem_wire_check_ring(u32 offset, u32 slots, u32 region_size)
+{
+	if (offset % OMEM_RPC_CACHELINE)
+		return "ring offset not cache-line aligned";
+	if (slots < OMEM_RPC_RING_MIN_SLOTS || slots > OMEM_RPC_RING_MAX_SLOTS ||
+	    !is_power_of_2(slots))
+		return "ring slot count out of range";
+	if (offset < sizeof(struct omem_rpc_region))
+		return "ring overlaps the region header";
+	if ((u64)offset + OMEM_RPC_RING_BYTES((u64)slots) > region_size)
+		return "ring runs past the end of the region";
+	return NULL;
+}
+
+/*
+ * omem_wire_check_region() - does a region header describe usable rings?
+ * @header:    a copy of the header, its magic already checked.
+ * @bar_bytes: the size of the BAR the region lives in.
+ *
+ * Pure, like omem_wire_check_host_message().
+ *
+ * Return: NULL, or what is wrong with the header (for the log line).
+ */
+const char *omem_wire_check_region(const struct omem_rpc_region *header, u64 bar_bytes)
+{
+	u32 size = le32_to_cpu(header->region_size);
+	u32 g2h_offset = le32_to_cpu(header->g2h_offset);
+	u32 g2h_slots = le32_to_cpu(header->g2h_slots);
+	u32 h2g_offset = le32_to_cpu(header->h2g_offset);
+	u32 h2g_slots = le32_to_cpu(header->h2g_slots);
+	const char *problem;
+	u64 g2h_end, h2g_end;
+	unsigned int i;
+
+	if (le32_to_cpu(header->layout_version) != OMEM_RPC_LAYOUT_VERSION)
+		return "unsupported layout version";
+	if (!is_power_of_2(size) || size < OMEM_RPC_REGION_MIN_SIZE ||
+	    size > OMEM_RPC_REGION_MAX_SIZE)
+		return "region size not a power of two in range";
+	if (size > bar_bytes)
+		return "region larger than BAR2";
+	if (le32_to_cpu(header->slot_size) != OMEM_RPC_SLOT_SIZE)
+		return "unsupported slot size";
+	if (le32_to_cpu(header->host_peer_id) > U16_MAX)
+		return "host peer id does not fit the doorbell";
+	for (i = 0; i < ARRAY_SIZE(header->reserved); i++)
+		if (header->reserved[i])
+			return "reserved header field not zero";
+	problem = omem_wire_check_ring(g2h_offset, g2h_slots, size);
+	if (problem)
+		return problem;
+	problem = omem_wire_check_ring(h2g_offset, h2g_slots, size);
+	if (problem)
+		return problem;
+	g2h_end = (u64)g2h_offset + OMEM_RPC_RING_BYTES((u64)g2h_slots);
+	h2g_end = (u64)h2g_offset + OMEM_RPC_RING_BYTES((u64)h2g_slots);
+	if (g2h_end > h2g_offset && h2g_end > g2h_offset)
+		return "rings overlap";
+	return NULL;
 }

@@ -8,4 +8,4 @@ omem_client_sources = omem_module.c omem_transport.c omem_session.c omem_wire.c 
 	omem_debugfs.c omem_policy.c omem_reserve.c omem_decide.c omem_thp.c
 # Built only with OMEM_FAULT_INJECTION=y (configure --enable-fault-injection).
 omem_client_fault_injection_sources = omem_inject.c
-omem_client_headers = omem_client.h omem_decide.h
+omem_client_headers = omem_client.h omem_decide.h omem_wire.h

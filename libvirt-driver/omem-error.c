@@ -42,11 +42,26 @@ static OmemErrorRecord *omem_error_record(void)
 	return record;
 }
 
+/* @message (taken) as the one line of valid UTF-8 OmemError promises:
+ * messages quote what they refuse, and libxml2's and libvirt's own
+ * messages span lines or quote the offending bytes as they are. */
+static char *omem_error_one_line(char *message)
+{
+	char *line = g_utf8_make_valid(message, -1);
+
+	g_free(message);
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	return g_strchomp(line);
+}
+
 static void omem_error_store(OmemErrorCode code, int libvirt_code, const char *file, int line,
 			     const char *function, char *message)
 {
 	OmemErrorRecord *record = omem_error_record();
 
+	message = omem_error_one_line(message);
 	g_free(record->message);
 	record->message = message;
 	record->error = (OmemError){

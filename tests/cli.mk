@@ -12,9 +12,9 @@ SIZE_CORPUS = fuzz/corpus/size
 CLI_SHELL_TESTS = cli/usage.sh cli/bad-input.sh cli/convert.sh cli/test-driver.sh cli/virsh.sh
 LIBOMEMSIZE = $(top_builddir)/libvirt-driver/libomem-size.la
 TESTS += $(CLI_SHELL_TESTS) cli/test-virt-omem-parse cli/test-status unit/test-omem-size \
-	fuzz/fuzz-size-replay
+	fuzz/fuzz-size-replay fuzz/fuzz-status-replay
 check_PROGRAMS += cli/test-virt-omem-parse cli/test-status cli/convert-ref unit/test-omem-size \
-	fuzz/fuzz-size-replay
+	fuzz/fuzz-size-replay fuzz/fuzz-status-replay
 
 cli_test_virt_omem_parse_SOURCES = cli/test-virt-omem-parse.c
 cli_test_virt_omem_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR)
@@ -46,8 +46,16 @@ fuzz_fuzz_size_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) -I$(top_srcdi
 	-DCORPUS_DIR='"$(abs_srcdir)/$(SIZE_CORPUS)"'
 fuzz_fuzz_size_replay_LDADD = $(LIBOMEMCLI) $(LIBOMEMSIZE)
 
+# The reader of omemd's status document, likewise.
+STATUS_CORPUS = fuzz/corpus/status
+fuzz_fuzz_status_replay_SOURCES = fuzz/replay.c fuzz/fuzz-status.c
+fuzz_fuzz_status_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(VIRT_OMEM_DIR) \
+	-DCORPUS_DIR='"$(abs_srcdir)/$(STATUS_CORPUS)"'
+fuzz_fuzz_status_replay_CFLAGS = $(AM_CFLAGS) $(JSON_GLIB_CFLAGS)
+fuzz_fuzz_status_replay_LDADD = $(LIBOMEMCLI) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+
 EXTRA_DIST += $(CLI_SHELL_TESTS) cli/lib.sh lib/tap.sh lib/virt-omem.sh cli/node.xml cli/plain-domain.xml cli/status.json \
-	$(SIZE_CORPUS)
+	$(SIZE_CORPUS) $(STATUS_CORPUS)
 
 # The real-guest scenario: convert, define, start, change the live contract.
 EXTRA_DIST += e2e/contract.sh
@@ -63,4 +71,12 @@ fuzz/fuzz-size: $(SIZE_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-parse.h $(top_src
 	$(AM_V_CCLD)$(FUZZ_LINK) -I$(VIRT_OMEM_DIR) -I$(top_srcdir)/libvirt-driver -o $@ $(SIZE_FUZZ_INPUTS)
 
 CLEANFILES += fuzz/fuzz-size
+
+STATUS_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-status.c $(VIRT_OMEM_DIR)/virt-omem-status.c
+
+fuzz/fuzz-status: $(STATUS_FUZZ_INPUTS) $(VIRT_OMEM_DIR)/virt-omem-status.h
+	$(AM_V_CCLD)$(FUZZ_LINK) -I$(VIRT_OMEM_DIR) $(GLIB_CFLAGS) $(JSON_GLIB_CFLAGS) \
+		-o $@ $(STATUS_FUZZ_INPUTS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+
+CLEANFILES += fuzz/fuzz-status
 endif

@@ -146,6 +146,19 @@ static bool virt_omem_status_depth_ok(const char *text, size_t length)
 	return true;
 }
 
+/* json-glib's parse error as one line of valid UTF-8: it quotes the
+ * document (its own unescaping of a broken escape can yield any byte) and
+ * may span lines, and virt-omem prints it as one line.  g_free. */
+static char *virt_omem_status_error_line(const char *message)
+{
+	char *line = g_utf8_make_valid(message, -1);
+
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	return line;
+}
+
 /* Member @name of @object as a non-negative integer.  Absent: *ret_present
  * false (when @ret_present is NULL, absence is an error).  -1 with @error
  * when it has another type. */
@@ -379,8 +392,10 @@ VirtOmemStatus *virt_omem_status_parse(const char *text, size_t length, GError *
 	}
 	parser = json_parser_new();
 	if (!json_parser_load_from_data(parser, text, (gssize)length, &json_error)) {
+		g_autofree char *line = virt_omem_status_error_line(json_error->message);
+
 		g_set_error(error, VIRT_OMEM_STATUS_ERROR, VIRT_OMEM_STATUS_ERROR_INVALID,
-			    "the status is not JSON: %s", json_error->message);
+			    "the status is not JSON: %s", line);
 		return NULL;
 	}
 	node = json_parser_get_root(parser);
