@@ -131,7 +131,6 @@ struct Arbiter {
 };
 
 void arbiter_vm_free(gpointer data);
-void arbiter_report_clamp(ArbiterReport *report, uint64_t boot_bytes, uint64_t plugged_bytes);
 PolicyVm arbiter_policy_vm(const ArbiterContract *contract, uint64_t requested, uint64_t plugged);
 void arbiter_heap_remove(Arbiter *arb, ArbiterVm *vm);
 void arbiter_heap_update(Arbiter *arb, ArbiterVm *vm);

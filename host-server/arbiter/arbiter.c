@@ -673,6 +673,7 @@ int arbiter_vm_get_status(Arbiter *arbiter, uint64_t vm_id, ArbiterVmStatus *ret
 		.waiting_bytes = vm->waiting_bytes,
 		.reclaim_pending = vm->shrinking,
 		.reclaim_target_bytes = vm->shrinking ? vm->shrink_target : 0,
+		.reclaim_barred_until_ms = vm->reclaim_barred_until_ms,
 	};
 	return 0;
 }

@@ -160,6 +160,7 @@ typedef struct {
 	uint64_t waiting_bytes;          /* ... for this much more */
 	bool reclaim_pending;            /* being shrunk step by step */
 	uint64_t reclaim_target_bytes;   /* ... down to this requested size */
+	int64_t reclaim_barred_until_ms; /* its last reclaim stalled: no victim before this (0: never) */
 } ArbiterVmStatus;
 
 typedef struct Arbiter Arbiter;
@@ -242,6 +243,12 @@ int arbiter_vm_remove(Arbiter *arbiter, uint64_t vm_id);
  * says).  Advances a pending reclaim.  Returns 0 or -ENOENT. */
 int arbiter_vm_set_sizes(Arbiter *arbiter, uint64_t vm_id, uint64_t requested_bytes,
 			 uint64_t plugged_bytes, int64_t now_ms);
+
+/* What the arbiter believes of a guest's report: figures that contradict
+ * the VM's size (boot + plugged) or each other are clamped, so a lying
+ * guest's cannot count.  arbiter_vm_set_report applies it; public so that
+ * tests can hold the same view. */
+void arbiter_report_clamp(ArbiterReport *report, uint64_t boot_bytes, uint64_t plugged_bytes);
 
 /* The guest's latest STATS or SURPLUS figures: its idle fraction (claim)
  * and what a reclaim may take from it.  Returns 0 or -ENOENT. */

@@ -231,7 +231,10 @@ static void report(SimVm *vm)
 	};
 
 	arbiter_vm_set_report(arb, vm->id, &r);
+	/* What the arbiter believes of it: figures that contradict the VM's
+	 * size or each other are clamped (a lying guest's cannot count). */
 	vm->report = r;
+	arbiter_report_clamp(&vm->report, vm->contract.boot_bytes, vm->plugged);
 	vm->reported = true;
 	check("report");
 }
@@ -270,7 +273,8 @@ static void reboot(SimVm *vm)
 /* Whether some VM other than @except clearly has memory a reclaim could
  * take: a fresh report that lets it give 512 MiB without going below its
  * fair share or floor, and nothing stopping a reclaim (frozen, draining,
- * already shrinking or itself waiting). */
+ * already shrinking, itself waiting, or barred after a reclaim of it
+ * stalled). */
 static bool victim_exists(const SimVm *except)
 {
 	for (int i = 0; i < SLOTS; i++) {
@@ -283,7 +287,7 @@ static bool victim_exists(const SimVm *except)
 		if (vm->report.at_ms + 30000 - 2000 < now_ms)
 			continue;
 		arbiter_vm_get_status(arb, vm->id, &st);
-		if (st.reclaim_pending || st.waiting)
+		if (st.reclaim_pending || st.waiting || now_ms < st.reclaim_barred_until_ms)
 			continue;
 		give = vm->report.free_bytes + vm->report.clean_cache_bytes;
 		give = give < vm->report.unpluggable_bytes ? give : vm->report.unpluggable_bytes;
