@@ -165,8 +165,9 @@ static char *hook_read_xml(int64_t deadline_us, gsize *ret_length, GError **erro
 /* From the domain XML: its <uuid>, lower case (libvirt writes it so
  * already), and the largest block of its virtio-mem devices, which the
  * VM's min is rounded up to (omemd does the same when the VM joins; 0
- * without devices, and the request is then refused as malformed). */
-static bool hook_read_domain(const char *xml, gsize length, char *ret_uuid,
+ * without devices, and the request is then refused as malformed).  @xml
+ * is NUL-terminated and holds no other NUL (checked by the caller). */
+static bool hook_read_domain(const char *xml, char *ret_uuid,
 			     uint64_t *ret_block_bytes, GError **error)
 {
 	g_autofree char *uuid = NULL;
@@ -351,7 +352,7 @@ static int hook_prepare(const HookOptions *options, const char *name)
 	if (omem_contract_validate(contract) < 0)
 		return hook_refuse(name, omem_error_last_message());
 
-	if (!hook_read_domain(xml, xml_length, request.uuid, &request.block_bytes, &error)) {
+	if (!hook_read_domain(xml, request.uuid, &request.block_bytes, &error)) {
 		problem = g_strdup_printf("cannot ask omemd about %s: %s", name, error->message);
 		return hook_give_up(options, name, problem);
 	}
