@@ -8,9 +8,11 @@
 # (daemon/omemd-notify.c); with real guests, a short daemon smoke test.
 # Included by tests/Makefile.am.
 check_PROGRAMS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
-	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log \
+	unit/test-actuator
 TESTS += unit/test-policy unit/test-trust unit/test-session unit/test-omemd-config \
-	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log
+	unit/test-status-json unit/test-metrics unit/test-omemd-notify unit/test-omemd-log \
+	unit/test-actuator
 
 unit_test_policy_SOURCES = unit/test-policy.c
 unit_test_policy_LDADD = $(LIBOMEM_ARBITER)
@@ -42,6 +44,12 @@ unit_test_metrics_LDADD = $(LIBOMEMD) $(SOUP_LIBS) $(GIO_LIBS) -lm
 # The per-VM rate limit of guest-triggered lines (daemon/omemd-log.c).
 unit_test_omemd_log_SOURCES = unit/test-omemd-log.c
 unit_test_omemd_log_LDADD = $(LIBOMEMD)
+
+# One VM's libvirt calls in a worker (daemon/actuator.c), against a fake
+# libvirt whose calls can be held like those of a QEMU that stopped.
+unit_test_actuator_SOURCES = unit/test-actuator.c
+unit_test_actuator_CFLAGS = $(AM_CFLAGS) $(GIO_CFLAGS)
+unit_test_actuator_LDADD = $(LIBOMEMD) $(GIO_LIBS)
 
 # Real datagram sockets in a temporary folder and the abstract namespace.
 unit_test_omemd_notify_SOURCES = unit/test-omemd-notify.c

@@ -14,6 +14,7 @@ daemon_libomemd_la_SOURCES = \
 	daemon/manager-config.c daemon/manager-libvirt.c daemon/manager-arbiter.c \
 	daemon/manager-status.c daemon/manager-admission.c daemon/manager-metrics.c \
 	daemon/vm.c daemon/vm.h daemon/vm-libvirt.c daemon/vm-arbiter.c daemon/vm-link.c \
+	daemon/actuator.c daemon/actuator.h \
 	daemon/transport.c daemon/transport.h \
 	daemon/metrics-server.c daemon/metrics-server.h \
 	daemon/host-read.c daemon/host-read.h \

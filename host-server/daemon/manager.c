@@ -104,6 +104,8 @@ void manager_remove_vm(Manager *manager, Vm *vm, const char *why)
 	omemd_log(OMEMD_LOG_INFO, "vm %s: %s; no longer managed (it held %s requested)", vm->name, why,
 		  requested);
 	vm->gone = true;
+	/* A call in flight ends in its thread; nothing queued is made. */
+	g_clear_pointer(&vm->actuator, actuator_close);
 	vm_forget(vm);
 	vm_link_release(vm);
 	g_hash_table_remove(manager->vms, vm->uuid);

@@ -17,6 +17,7 @@
 #include "omem-virt.h"
 #include "daemon/omemd-log.h"
 
+
 /* The live XML's virtio-mem figures and devices (at least one).  Returns
  * 0, or -1 with the reason logged at @level. */
 static int vm_live_memory(Vm *vm, OmemdLogLevel level, OmemMemoryState *ret_state,
@@ -65,24 +66,13 @@ static int vm_read_devices(Vm *vm)
 	}
 	omem_memory_devices_free(devices, state.devices);
 	vm->policy.requested_bytes = state.requested_bytes;
+	vm->libvirt_requested_bytes = state.requested_bytes;
 	vm->policy.plugged_bytes = state.plugged_bytes;
 	vm->policy.block_bytes = state.block_bytes;
 	vm->status.has_memory = true;
 	vm->status.requested_bytes = state.requested_bytes;
 	vm->status.plugged_bytes = state.plugged_bytes;
 	return 0;
-}
-
-/* The devices' requested size in the live XML, summed; false when it
- * cannot be read (logged at debug: the caller just skips a check). */
-static bool vm_read_requested(Vm *vm, uint64_t *ret_requested)
-{
-	OmemMemoryState state;
-
-	if (vm_live_memory(vm, OMEMD_LOG_DEBUG, &state, NULL) < 0)
-		return false;
-	*ret_requested = state.requested_bytes;
-	return true;
 }
 
 /* Copy a validated contract into the VM's policy view and status. */
@@ -154,6 +144,7 @@ Vm *vm_discover(Manager *manager, virDomainPtr domain)
 	vm_take_contract(vm, contract);
 	if (vm_read_devices(vm) < 0)
 		return NULL;
+	vm_actuator_start(vm);
 	{
 		g_autofree char *boot = manager_size(vm->policy.boot_bytes);
 		g_autofree char *min = manager_size(vm->policy.min_bytes);
@@ -169,62 +160,23 @@ Vm *vm_discover(Manager *manager, virDomainPtr domain)
 	return g_steal_pointer(&vm);
 }
 
-/* Change the devices' requested size.  In a dry run only the decision is
- * logged.  Returns false when libvirt refused (logged). */
-bool vm_set_requested(Vm *vm, uint64_t requested_bytes)
-{
-	if (vm->manager->dry_run)
-		return true;
-	if (!vm->manager->conn) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot set the requested size while libvirtd is away",
-			  vm->name);
-		return false;
-	}
-	if (omem_domain_set_requested(vm->domain, requested_bytes) < 0) {
-		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
-			  vm->name, requested_bytes, omem_error_last_message());
-		metrics_count_libvirt_error(vm->manager->metrics);
-		return false;
-	}
-	if (requested_bytes != vm->policy.requested_bytes)
-		metrics_count_resize(vm->manager->metrics, requested_bytes > vm->policy.requested_bytes ?
-				     METRICS_RESIZE_GROW : METRICS_RESIZE_SHRINK);
-	vm->policy.requested_bytes = requested_bytes;
-	vm->status.requested_bytes = requested_bytes;
-	return true;
-}
-
-/* Re-send the unplugging devices' requested size unchanged: QEMU then
- * tells the guest again, and its virtio_mem retries a stalled unplug at
- * once instead of ~50 s later (measured; docs/omemd.md). */
-bool vm_reissue(Vm *vm)
-{
-	if (vm->manager->dry_run)
-		return true;
-	if (omem_domain_reissue_requested(vm->domain) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: re-issuing the unplug failed: %s", vm->name,
-			  omem_error_last_message());
-		return false;
-	}
-	return true;
-}
-
 /* Someone resized the device behind omemd's back (`virsh
- * update-memory-device`): the requested size in libvirt is not the one
- * omemd set.  An operator who does that means "this VM gets this much":
- * omemd adopts it as the VM's cap (never below min, never above max),
- * writes the cap into the contract metadata so that it survives an omemd
- * restart and shows in virt-omem, and logs that it did.  Checked on every
- * size event, which any resize causes. */
-static void vm_check_foreign(Vm *vm)
+ * update-memory-device`): the requested size in libvirt, @theirs (read
+ * by the actuator after a size event, with no resize of omemd's
+ * waiting), is not the one omemd set.  An operator who does that means
+ * "this VM gets this much": omemd adopts it as the VM's cap (never below
+ * min, never above max), writes the cap into the contract metadata so
+ * that it survives an omemd restart and shows in virt-omem, and logs
+ * that it did. */
+static void vm_check_foreign(Vm *vm, uint64_t theirs)
 {
 	Manager *manager = vm->manager;
 	g_autoptr(OmemContract) contract = NULL;
-	uint64_t theirs, cap;
+	uint64_t cap;
 	g_autofree char *theirs_text = NULL, *ours_text = NULL, *cap_text = NULL, *note = NULL;
 
 	if (manager->dry_run || !manager->conn || vm->frozen_by_omemd ||
-	    !vm_read_requested(vm, &theirs) || theirs == vm->policy.requested_bytes)
+	    theirs == vm->policy.requested_bytes)
 		return;
 	cap = vm->policy.boot_bytes + theirs;
 	cap = MAX(cap, vm->policy.min_bytes);
@@ -238,26 +190,140 @@ static void vm_check_foreign(Vm *vm)
 	status_vm_add_decision(&vm->status, manager_unix_ms(), "adopt", theirs, note);
 	vm->policy.requested_bytes = theirs;
 	vm->status.requested_bytes = theirs;
+	vm->libvirt_requested_bytes = theirs;
 	vm->unplug.active = false;
 	policy_shrink_goal_drop(&vm->shrink_goal);
 	vm_sync_arbiter(vm);
+	/* Reading the metadata takes no job of the domain's; writing it does,
+	 * so the write goes to the actuator and the cap applies here now. */
 	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
 		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s", vm->name,
 			  omem_error_last_message());
 		return;
 	}
 	omem_contract_set_cap(contract, cap);
-	if (omem_contract_validate(contract) < 0 ||
-	    omem_contract_set(vm->domain, contract, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot write the adopted cap into the contract: %s",
-			  vm->name, omem_error_last_message());
+	if (omem_contract_validate(contract) < 0) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot adopt cap %s: %s", vm->name, cap_text,
+			  omem_error_last_message());
 		return;
 	}
-	/* The metadata event follows; apply now so that decisions taken
-	 * before it arrives already see the new cap. */
+	actuator_write_cap(vm->actuator, cap);
 	vm_take_contract(vm, contract);
 	vm_sync_arbiter(vm);
 	vm_link_publish_contract(vm);
+}
+
+/* What the VM's actuator did (main thread). */
+static void vm_on_actuated(void *owner, const ActuatorResult *result)
+{
+	Vm *vm = owner;
+	Manager *manager = vm->manager;
+
+	if (vm->gone)
+		return;
+	vm->actuator_stuck_logged = false;
+	if (result->kind == ACTUATOR_SET || result->kind == ACTUATOR_REISSUE)
+		metrics_observe_libvirt_resize(manager->metrics,
+					       (double)(result->finished_us - result->queued_us) / 1e6);
+	if (result->finished_us - result->started_us >= VM_ACTUATOR_SLOW_MS * 1000ll)
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: libvirt took %.1f s for one call (%s); other VMs were not held up",
+			  vm->name, (double)(result->finished_us - result->started_us) / 1e6,
+			  result->ok ? "done" : "failed");
+	switch (result->kind) {
+	case ACTUATOR_SET:
+		if (result->ok) {
+			vm->libvirt_requested_bytes = result->bytes;
+			return;
+		}
+		metrics_count_libvirt_error(manager->metrics);
+		omemd_log(OMEMD_LOG_ERROR, "vm %s: cannot set the requested size to %" G_GUINT64_FORMAT " bytes: %s",
+			  vm->name, result->bytes, result->error);
+		if (result->requested_known)
+			vm->libvirt_requested_bytes = result->requested_bytes;
+		if (result->superseded || !result->requested_known)
+			return; /* a newer size is on its way, or nothing is known */
+		if (result->requested_bytes != vm->policy.requested_bytes) {
+			g_autofree char *holds = manager_size(result->requested_bytes);
+			g_autofree char *note = g_strdup_printf("libvirt refused the resize: %s", result->error);
+
+			omemd_log(OMEMD_LOG_INFO, "vm %s: requested stays %s, the size libvirt holds", vm->name, holds);
+			status_vm_add_decision(&vm->status, manager_unix_ms(), "hold", result->requested_bytes, note);
+			vm->policy.requested_bytes = result->requested_bytes;
+			vm->status.requested_bytes = result->requested_bytes;
+			vm->unplug.active = false;
+			vm->surplus_unplug = false;
+			if (vm->plug_started_us && vm->policy.plugged_bytes >= result->requested_bytes)
+				vm->plug_started_us = 0;
+			/* The arbiter booked the old size: give it back. */
+			vm_sync_arbiter(vm);
+		}
+		return;
+	case ACTUATOR_REISSUE:
+		if (!result->ok)
+			omemd_log(OMEMD_LOG_WARNING, "vm %s: re-issuing the unplug failed: %s", vm->name,
+				  result->error);
+		return;
+	case ACTUATOR_READ:
+		if (!result->ok)
+			omemd_log(OMEMD_LOG_DEBUG, "vm %s: cannot read the requested size: %s", vm->name,
+				  result->error);
+		else if (!result->superseded && !actuator_set_pending(vm->actuator))
+			vm_check_foreign(vm, result->requested_bytes);
+		return;
+	case ACTUATOR_CAP:
+		if (!result->ok)
+			omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot write the adopted cap into the contract: %s",
+				  vm->name, result->error);
+		return;
+	}
+}
+
+static void vm_domain_free(gpointer domain)
+{
+	virDomainFree(domain);
+}
+
+void vm_actuator_start(Vm *vm)
+{
+	if (vm->manager->dry_run)
+		return;
+	actuator_close(vm->actuator);
+	virDomainRef(vm->domain);
+	vm->actuator = actuator_new(actuator_libvirt_ops(), vm->domain, vm_domain_free,
+				    vm_on_actuated, vm);
+}
+
+/* Change the devices' requested size.  In a dry run only the decision is
+ * logged. */
+bool vm_set_requested(Vm *vm, uint64_t requested_bytes)
+{
+	if (vm->manager->dry_run)
+		return true;
+	if (!vm->manager->conn || !vm->actuator) {
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot set the requested size while libvirtd is away",
+			  vm->name);
+		return false;
+	}
+	if (requested_bytes != vm->policy.requested_bytes)
+		metrics_count_resize(vm->manager->metrics, requested_bytes > vm->policy.requested_bytes ?
+				     METRICS_RESIZE_GROW : METRICS_RESIZE_SHRINK);
+	vm->policy.requested_bytes = requested_bytes;
+	vm->status.requested_bytes = requested_bytes;
+	actuator_set(vm->actuator, requested_bytes);
+	return true;
+}
+
+/* Re-send the unplugging devices' requested size unchanged: QEMU then
+ * tells the guest again, and its virtio_mem retries a stalled unplug at
+ * once instead of ~50 s later (measured; docs/omemd.md). */
+bool vm_reissue(Vm *vm)
+{
+	if (vm->manager->dry_run)
+		return true;
+	if (!vm->manager->conn || !vm->actuator)
+		return false;
+	actuator_reissue(vm->actuator);
+	return true;
 }
 
 void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
@@ -291,7 +357,10 @@ void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes)
 		vm->plug_started_us = 0;
 		trust_plugged(&vm->trust, manager_now_ms());
 	}
-	vm_check_foreign(vm);
+	/* Any resize causes a size event: is libvirt's requested still
+	 * omemd's?  Asked only when no resize of omemd's is on its way. */
+	if (vm->actuator && !vm->frozen_by_omemd && !actuator_set_pending(vm->actuator))
+		actuator_read(vm->actuator);
 	vm_sync_arbiter(vm);
 	vm_next_step(vm, manager_now_ms());
 }
@@ -325,6 +394,7 @@ void vm_reattach(Vm *vm, virDomainPtr domain)
 	virDomainRef(domain);
 	virDomainFree(vm->domain);
 	vm->domain = domain;
+	vm_actuator_start(vm); /* calls on the old connection end in its thread */
 	/* read_devices replaces the table's contents: keep a copy. */
 	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (vm_read_devices(vm) < 0) {

@@ -546,6 +546,21 @@ static void vm_hold_at_min(Vm *vm)
 	}
 }
 
+/* A libvirt call of this VM's that does not come back: one line, and a
+ * note in its status, while the call waits. */
+static void vm_check_actuator(Vm *vm, int64_t now_ms)
+{
+	int64_t since_us;
+
+	if (!vm->actuator || vm->actuator_stuck_logged || !actuator_busy(vm->actuator, &since_us) ||
+	    g_get_monotonic_time() - since_us < VM_ACTUATOR_SLOW_MS * 1000ll)
+		return;
+	vm->actuator_stuck_logged = true;
+	omemd_log(OMEMD_LOG_WARNING, "vm %s: libvirt has not answered a call for %" G_GINT64_FORMAT " s (its QEMU stopped or stuck?); its resizes wait, the other VMs are served",
+		  vm->name, (g_get_monotonic_time() - since_us) / G_USEC_PER_SEC);
+	(void)now_ms;
+}
+
 void vm_tick(Vm *vm, int64_t now_ms)
 {
 	PolicyConfig config;
@@ -564,6 +579,7 @@ void vm_tick(Vm *vm, int64_t now_ms)
 			  (vm->unplug.next_retry_ms - now_ms) / 1000, ok ? "" : " FAILED");
 		vm_surplus_judged(vm);
 	}
+	vm_check_actuator(vm, now_ms);
 	trust_update(&vm->trust, now_ms);
 	vm_trust_changed(vm);
 	vm_next_step(vm, now_ms);
@@ -613,6 +629,7 @@ void vm_unref(Vm *vm)
 {
 	if (!vm || --vm->refs > 0)
 		return;
+	actuator_close(vm->actuator);
 	g_free(vm->uuid);
 	g_free(vm->name);
 	if (vm->domain)

@@ -20,6 +20,7 @@
 #include "arbiter/arbiter.h"
 #include "arbiter/policy.h"
 #include "arbiter/trust.h"
+#include "daemon/actuator.h"
 #include "daemon/manager.h"
 #include "daemon/omemd-log.h"
 #include "daemon/transport.h"
@@ -27,6 +28,10 @@
 #include "rpc/session.h"
 
 typedef struct _Vm Vm;
+
+/* A libvirt call of one VM this long is worth a line: its QEMU does not
+ * answer (stopped, swapped out, stuck); the other VMs are not held up. */
+#define VM_ACTUATOR_SLOW_MS 10000
 
 /* Where a VM's transport device stands. */
 typedef enum {
@@ -44,6 +49,9 @@ struct _Vm {
 	char *uuid;
 	char *name;
 	virDomainPtr domain;
+	Actuator *actuator;              /* its libvirt resizes, off the main thread (NULL: dry run) */
+	uint64_t libvirt_requested_bytes; /* what libvirt holds, as far as omemd knows */
+	bool actuator_stuck_logged;      /* a call in flight for VM_ACTUATOR_SLOW_MS was logged */
 	bool gone;                       /* removed from the registry: async ends are ignored */
 
 	PolicyVm policy;                 /* contract + requested/plugged */
@@ -125,12 +133,18 @@ void vm_reattach(Vm *vm, virDomainPtr domain);
 /* libvirt events, already on the main thread. */
 void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes);
 void vm_on_contract_change(Vm *vm);
-/* Set the devices' requested size (a dry run only pretends); false when
- * libvirt refused (logged). */
+/* Ask for the devices' requested size to become @requested_bytes (a dry
+ * run only pretends).  omemd's view changes at once; the libvirt call
+ * runs in the VM's actuator, and a refusal found there is logged and
+ * puts back the size that holds (vm_on_actuated).  False only when no
+ * call can be made (libvirtd away). */
 bool vm_set_requested(Vm *vm, uint64_t requested_bytes);
-/* Re-send the requested size unchanged so that the guest retries a
- * stalled unplug at once; false when that failed. */
+/* Ask for the requested size to be re-sent unchanged so that the guest
+ * retries a stalled unplug at once; false when no call can be made. */
 bool vm_reissue(Vm *vm);
+/* Give the VM an actuator for its current domain handle (at discovery,
+ * after a reconnect), closing the one it had. */
+void vm_actuator_start(Vm *vm);
 
 /* ----------------------------------------------------- vm-arbiter.c */
 

@@ -30,10 +30,18 @@ static const double metrics_plug_bounds[] = {
 	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 };
 
+/* One resize's libvirt call, asked -> returned (omemd's actuator): tens
+ * of milliseconds normally; seconds mean the VM's QEMU does not answer
+ * its monitor, while the other VMs' calls go on. */
+static const double metrics_libvirt_bounds[] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
 /* The largest bucket table above, plus the +Inf bucket. */
 #define METRICS_BUCKETS_MAX (G_N_ELEMENTS(metrics_decision_bounds) + 1)
 
 G_STATIC_ASSERT(G_N_ELEMENTS(metrics_plug_bounds) < METRICS_BUCKETS_MAX);
+G_STATIC_ASSERT(G_N_ELEMENTS(metrics_libvirt_bounds) < METRICS_BUCKETS_MAX);
 
 /* One latency histogram; buckets are kept per interval and summed up
  * when formatted. */
@@ -57,6 +65,7 @@ struct _MetricsRegistry {
 	uint64_t admission_fail_opens;
 	MetricsHistogram decision;
 	MetricsHistogram plug;
+	MetricsHistogram libvirt_resize;
 };
 
 /* Label values, in enum order. */
@@ -94,6 +103,8 @@ MetricsRegistry *metrics_registry_new(void)
 	registry->decision.n_bounds = G_N_ELEMENTS(metrics_decision_bounds);
 	registry->plug.bounds = metrics_plug_bounds;
 	registry->plug.n_bounds = G_N_ELEMENTS(metrics_plug_bounds);
+	registry->libvirt_resize.bounds = metrics_libvirt_bounds;
+	registry->libvirt_resize.n_bounds = G_N_ELEMENTS(metrics_libvirt_bounds);
 	return registry;
 }
 
@@ -194,6 +205,11 @@ void metrics_observe_plug(MetricsRegistry *registry, double seconds)
 	metrics_histogram_observe(&registry->plug, seconds);
 }
 
+void metrics_observe_libvirt_resize(MetricsRegistry *registry, double seconds)
+{
+	metrics_histogram_observe(&registry->libvirt_resize, seconds);
+}
+
 /* ---- the text document ---- */
 
 /* A sample value: Go's float syntax, which Prometheus parses; never the
@@ -284,6 +300,8 @@ static void metrics_format_registry(GString *out, const MetricsRegistry *registr
 		empty.decision.n_bounds = G_N_ELEMENTS(metrics_decision_bounds);
 		empty.plug.bounds = metrics_plug_bounds;
 		empty.plug.n_bounds = G_N_ELEMENTS(metrics_plug_bounds);
+		empty.libvirt_resize.bounds = metrics_libvirt_bounds;
+		empty.libvirt_resize.n_bounds = G_N_ELEMENTS(metrics_libvirt_bounds);
 		registry = &empty;
 	}
 	metrics_counter_family(out, "omem_grants_total",
@@ -316,6 +334,9 @@ static void metrics_format_registry(GString *out, const MetricsRegistry *registr
 	metrics_histogram_family(out, "omem_plug_duration_seconds",
 				 "Time from a raised requested size to the guest having plugged it.",
 				 &registry->plug);
+	metrics_histogram_family(out, "omem_libvirt_resize_duration_seconds",
+				 "Time from a resize asked of libvirt (in the VM's worker) to libvirt's answer.",
+				 &registry->libvirt_resize);
 }
 
 static void metrics_format_host(GString *out, const StatusHost *host, unsigned n_vms)

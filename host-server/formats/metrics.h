@@ -110,6 +110,10 @@ void metrics_set_admission_fail_opens(MetricsRegistry *registry, uint64_t count)
  * Negative durations count as 0; NaN is ignored. */
 void metrics_observe_decision(MetricsRegistry *registry, double seconds);
 
+/* Record how long one resize of omemd's waited for libvirt: asked ->
+ * libvirt returned (the VM's actuator).  Same rules. */
+void metrics_observe_libvirt_resize(MetricsRegistry *registry, double seconds);
+
 /* Record how long a raised requested size took to be plugged: requested
  * raised -> plugged reached.  Same rules as metrics_observe_decision. */
 void metrics_observe_plug(MetricsRegistry *registry, double seconds);

@@ -22,6 +22,14 @@
 #   6. foreign    `virsh update-memory-device --requested-size` behind
 #                 omemd's back: omemd logs it and adopts boot + that size as
 #                 the cap in the contract
+#   7. stalled    the guest's QEMU is stopped (SIGSTOP) and a raised min
+#                 makes omemd resize it: the libvirt call waits on the
+#                 stopped QEMU, and meanwhile omemd's status socket answers
+#                 within 2 s and a warning names the call that does not
+#                 return; once QEMU runs again requested reaches the new
+#                 min.  (A second contract change cannot be made then:
+#                 libvirt's metadata write waits for the same domain job;
+#                 the coalescing is unit/test-actuator's.)
 # Scenarios run with guest_scenario --keep: its reset would detach the
 # <shmem> and request 0, which is omemd's to do.
 #
@@ -251,6 +259,76 @@ scenario_foreign() {
         diag "restoring the cap failed: $output"
 }
 
+# ---------------------------------------------------------------- 7. stalled
+
+STALL_STATUS_MS=2000   # the status socket's bound while the call waits (it answers in ms)
+STALL_WARN_TIMEOUT=30  # the warning comes after 10 s (VM_ACTUATOR_SLOW_MS)
+STALL_STEP_MIB=128     # each raise of min: above what is requested, so omemd must grow
+
+# status_ms: how long one read of omemd's status socket takes, in ms
+# (5000 and exit 1 when it does not answer within 5 s).
+status_ms() {
+    local start end
+    start=$(date +%s%N)
+    timeout 5 "$OMEM_PYTHON" -c "$OMEM_STATUS_READER" "$OMEM_STATUS_SOCKET" --raw >/dev/null 2>&1 ||
+        { echo 5000; return 1; }
+    end=$(date +%s%N)
+    echo $(((end - start) / 1000000))
+}
+
+# requested_at_least MIB: libvirt's requested size of the guest's device.
+requested_at_least() {
+    local requested
+    requested=$(omem_requested_mib "$GUEST" 2>/dev/null) && [ "$requested" -ge "$1" ]
+}
+
+scenario_stalled() {
+    local qemu mark output status=0 ms worst=0 line min_before requested
+    qemu=$(omem_qemu_pid "$GUEST") || { not_ok "the guest's QEMU pid" "not found"; return; }
+    min_before=$(omem_status_get "$GUEST" contract.min_bytes)
+    requested=$(omem_requested_mib "$GUEST") || { not_ok "the guest's requested size" "unreadable"; return; }
+    STALL_MIN1_MIB=$((BOOT_MIB + requested + STALL_STEP_MIB))
+    mark=$(omemd_log_mark)
+    kill -STOP "$qemu"
+    # Whatever happens below, the QEMU runs again.
+    output=$(vo setmem-outsourced "$GUEST" "${MAX_MIB}M" --min "${STALL_MIN1_MIB}M" --live 2>&1) || status=$?
+    if [ "$status" != 0 ]; then
+        kill -CONT "$qemu"
+        not_ok "setmem-outsourced --min ${STALL_MIN1_MIB}M --live with the QEMU stopped" "exit $status: $output"
+        return
+    fi
+    ok "setmem-outsourced --min ${STALL_MIN1_MIB}M --live with the QEMU stopped (the metadata needs no QEMU)"
+    # omemd raises requested; the resize waits on the stopped QEMU.
+    sleep 2
+    for _ in 1 2 3 4 5; do
+        ms=$(status_ms) || true
+        [ "$ms" -gt "$worst" ] && worst=$ms
+        sleep 0.5
+    done
+    check "omemd's status socket answers while the resize waits on the stopped QEMU (worst of 5: $worst ms, bound $STALL_STATUS_MS ms)"         test "$worst" -le "$STALL_STATUS_MS"
+    if line=$(omemd_wait_log "vm $GUEST: libvirt has not answered a call for" "$STALL_WARN_TIMEOUT" "$mark"); then
+        ok "omemd names the call that does not return: ${line#*: }"
+    else
+        not_ok "omemd warns about the call that does not return" "$(omemd_log_since "$mark" | tail -n 5)"
+    fi
+    ms=$(status_ms) || true
+    check "... and still answers its status socket ($ms ms)" test "$ms" -le "$STALL_STATUS_MS"
+    kill -CONT "$qemu"
+    if poll_until 60 requested_at_least $((STALL_MIN1_MIB - BOOT_MIB)); then
+        ok "once QEMU runs again, requested reaches the new min ($(omem_requested_mib "$GUEST") MiB)"
+    else
+        not_ok "requested reaches the new min after SIGCONT"             "requested $(omem_requested_mib "$GUEST") MiB" "$(omemd_log_since "$mark" | tail -n 8)"
+    fi
+    if line=$(omemd_wait_log "vm $GUEST: libvirt took [0-9.]+ s for one call" 30 "$mark"); then
+        ok "the held call's time is logged when it returns: ${line#*: }"
+    else
+        not_ok "the held call's time is logged" "$(omemd_log_since "$mark" | tail -n 5)"
+    fi
+    check "the guest answers after SIGCONT" guest_run "$GUEST" true 60
+    output=$(vo setmem-outsourced "$GUEST" "${MAX_MIB}M" --min "$((min_before / 1048576))M" --live 2>&1) ||
+        diag "restoring min failed: $output"
+}
+
 # ---------------------------------------------------------------- main
 
 guest_require_host
@@ -268,6 +346,7 @@ guest_scenario --keep "give back" scenario_give_back
 guest_scenario --keep "omemd restarts mid-growth" scenario_restart
 guest_scenario --keep "cap" scenario_cap
 guest_scenario --keep "foreign resize adopted as cap" scenario_foreign
+guest_scenario --keep "a resize waits on a stopped QEMU" scenario_stalled
 
 diag "whole outsourcing scenario: $(omem_elapsed "$script_start")s"
 done_testing

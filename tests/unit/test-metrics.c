@@ -78,6 +78,8 @@ static void fixture_init(Fixture *fixture)
 	metrics_observe_decision(registry, NAN);
 	metrics_observe_plug(registry, 0.01);  /* on the first bound: le is inclusive */
 	metrics_observe_plug(registry, 90.0);
+	metrics_observe_libvirt_resize(registry, 0.02);
+	metrics_observe_libvirt_resize(registry, 45.0);
 
 	fixture->host = (StatusHost){ .pid = 42, .version = "0.1.0", .started_unix_ms = 1700000000123,
 				      .generated_unix_ms = 1700000005000, .has_host = true,
@@ -207,6 +209,12 @@ static void test_document(Fixture *fixture)
 	       exposition_value(&exposition, "omem_plug_duration_seconds_bucket", "le", "60") == 1 &&
 	       exposition_value(&exposition, "omem_plug_duration_seconds_count", NULL, NULL) == 2,
 	       "plug buckets: a value on a bound falls in it");
+	tap_ok(exposition_value(&exposition, "omem_libvirt_resize_duration_seconds_bucket", "le", "0.01") == 0 &&
+	       exposition_value(&exposition, "omem_libvirt_resize_duration_seconds_bucket", "le", "0.025") == 1 &&
+	       exposition_value(&exposition, "omem_libvirt_resize_duration_seconds_bucket", "le", "30") == 1 &&
+	       exposition_value(&exposition, "omem_libvirt_resize_duration_seconds_bucket", "le", "60") == 2 &&
+	       exposition_value(&exposition, "omem_libvirt_resize_duration_seconds_count", NULL, NULL) == 2,
+	       "libvirt resize buckets: 20 ms and a call held 45 s");
 
 	tap_ok(exposition_value(&exposition, "omem_vm_plugged_bytes", "domain", "web1") == 384.0 * MIB &&
 	       exposition_value(&exposition, "omem_vm_requested_bytes", "domain", "web1") == 512.0 * MIB &&
@@ -254,7 +262,8 @@ static void test_document(Fixture *fixture)
 		tap_ok(exposition.errors == 0 &&
 		       exposition_value(&exposition, "omem_vms", NULL, NULL) == 0 &&
 		       exposition_value(&exposition, "omem_grants_total", "result", "grant") == 0 &&
-		       exposition_check_histogram(&exposition, "omem_plug_duration_seconds") == 0,
+		       exposition_check_histogram(&exposition, "omem_plug_duration_seconds") == 0 &&
+		       exposition_check_histogram(&exposition, "omem_libvirt_resize_duration_seconds") == 0,
 		       "no registry, no host, no VMs: a valid document of zeros");
 		exposition_clear(&exposition);
 	}
