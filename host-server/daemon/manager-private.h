@@ -113,6 +113,10 @@ struct _Manager {
 	uint64_t saved_reserved_bytes;   /* ... and bytes (saved again when either changes) */
 
 	guint tick_source;
+
+	/* NULL: each VM's actuator makes libvirt's calls.  Tests put fakes
+	 * here, which get GSIZE_TO_POINTER(vm id) as their target. */
+	const ActuatorOps *actuator_ops;
 };
 
 /* Run @func on the main context later, never at once: libvirt's GLib
@@ -147,6 +151,13 @@ Vm *manager_vm_lookup(Manager *manager, uint64_t id);
  * domain, already known or outside [daemon] domains: nothing happens);
  * a VM that stopped leaves, its memory back to the pool at once. */
 void manager_add_domain(Manager *manager, virDomainPtr domain);
+/* The registry half of manager_add_domain: @vm (a new reference, taken)
+ * gets its id, joins the registry and the arbiter, and its contract
+ * applies; its transport is not started. */
+void manager_register_vm(Manager *manager, Vm *vm);
+/* What the 1 s tick decides at @now_ms once the host was sampled: the
+ * arbiter's tick and its operations, then each VM's tick. */
+void manager_tick(Manager *manager, int64_t now_ms);
 void manager_remove_vm(Manager *manager, Vm *vm, const char *why);
 
 /* manager-libvirt.c: connect and register for the domain events (also

@@ -121,12 +121,17 @@ void manager_add_domain(Manager *manager, virDomainPtr domain)
 	vm = vm_discover(manager, domain);
 	if (!vm)
 		return;
+	manager_register_vm(manager, vm);
+	vm_link_start(vm);
+}
+
+void manager_register_vm(Manager *manager, Vm *vm)
+{
 	vm->id = ++manager->next_vm_id;
 	g_hash_table_insert(manager->vms, vm->uuid, vm);
 	g_hash_table_insert(manager->vms_by_id, &vm->id, vm);
 	/* A cap lowered or a min raised while omemd was away applies now. */
 	vm_apply_contract(vm);
-	vm_link_start(vm);
 }
 
 static gpointer manager_transport_thread(gpointer data)
@@ -203,17 +208,23 @@ static bool manager_make_dirs(Manager *manager, GError **error)
 static gboolean manager_on_tick(gpointer data)
 {
 	Manager *manager = data;
+
+	manager_sample_host(manager);
+	manager_tick(manager, manager_now_ms());
+	/* Reservations lapse in the tick and are consumed when VMs join. */
+	manager_admission_save(manager);
+	return G_SOURCE_CONTINUE;
+}
+
+void manager_tick(Manager *manager, int64_t now)
+{
 	g_autoptr(GPtrArray) vms = g_ptr_array_new_with_free_func((GDestroyNotify)vm_unref);
 	GHashTableIter iter;
 	gpointer value;
-	int64_t now = manager_now_ms();
 	ArbiterOps ops;
 
-	manager_sample_host(manager);
 	arbiter_tick(manager->arbiter, now, &ops);
 	manager_apply_ops(manager, &ops, "arbiter");
-	/* Reservations lapse in the tick and are consumed when VMs join. */
-	manager_admission_save(manager);
 
 	/* A tick may remove VMs (a failed libvirt call): walk a copy. */
 	g_hash_table_iter_init(&iter, manager->vms);
@@ -227,7 +238,6 @@ static gboolean manager_on_tick(gpointer data)
 		vm_link_check_eject(vm, now);
 		vm_tick(vm, now);
 	}
-	return G_SOURCE_CONTINUE;
 }
 
 static void manager_write_pid(Manager *manager)

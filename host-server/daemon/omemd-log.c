@@ -11,6 +11,14 @@
 #include <stdlib.h>
 
 static OmemdLogLevel omemd_log_level = OMEMD_LOG_INFO;
+static OmemdLogSink omemd_log_sink;
+static void *omemd_log_sink_data;
+
+void omemd_log_set_sink(OmemdLogSink sink, void *data)
+{
+	omemd_log_sink = sink;
+	omemd_log_sink_data = data;
+}
 
 void omemd_log_set_level(OmemdLogLevel level)
 {
@@ -35,7 +43,9 @@ void omemd_log(OmemdLogLevel level, const char *format, ...)
 	va_start(ap, format);
 	message = g_strdup_vprintf(format, ap);
 	va_end(ap);
-	if (getenv("JOURNAL_STREAM"))
+	if (omemd_log_sink)
+		omemd_log_sink(level, message, omemd_log_sink_data);
+	else if (getenv("JOURNAL_STREAM"))
 		fprintf(stderr, "<%d>%s\n", priorities[level], message);
 	else
 		fprintf(stderr, "omemd: %s: %s\n", names[level], message);

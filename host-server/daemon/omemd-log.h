@@ -16,6 +16,11 @@
 /* Lines above this level are dropped; set once from the config. */
 void omemd_log_set_level(OmemdLogLevel level);
 
+/* Lines go to @sink instead of stderr (NULL: stderr again), for tests
+ * that count them; set before any thread logs. */
+typedef void (*OmemdLogSink)(OmemdLogLevel level, const char *message, void *data);
+void omemd_log_set_sink(OmemdLogSink sink, void *data);
+
 /* Whether a line at @level would be written (to skip costly formatting). */
 gboolean omemd_log_enabled(OmemdLogLevel level);
 

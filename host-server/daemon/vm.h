@@ -25,6 +25,7 @@
 #include "daemon/omemd-log.h"
 #include "daemon/transport.h"
 #include "formats/status-json.h"
+#include "omem-virt.h"
 #include "rpc/session.h"
 
 typedef struct _Vm Vm;
@@ -124,6 +125,11 @@ void vm_reclaim_stalled(Vm *vm, uint64_t asked_bytes, uint64_t released_bytes);
 
 /* ----------------------------------------------------- vm-libvirt.c */
 
+/* A VM from figures already read: @contract (validated), the devices'
+ * @state and @devices (state->devices of them).  No domain handle, no
+ * actuator yet; vm_discover adds both. */
+Vm *vm_new(Manager *manager, const char *name, const char *uuid, const OmemContract *contract,
+	   const OmemMemoryState *state, const OmemMemoryDevice *devices);
 /* A VM found running (scan or start event); NULL when it is not an omem
  * domain or its contract is unusable (logged). */
 Vm *vm_discover(Manager *manager, virDomainPtr domain);
