@@ -217,12 +217,18 @@ static void vm_check_foreign(Vm *vm, uint64_t theirs)
 	vm->libvirt_requested_bytes = theirs;
 	vm->unplug.active = false;
 	policy_shrink_goal_drop(&vm->shrink_goal);
+	/* The cap applies here now, before and whatever the write into the
+	 * contract (the arbiter must not see a VM above its ceiling). */
+	vm->policy.cap_bytes = cap;
+	vm->status.cap_bytes = cap;
+	vm_contract_to_arbiter(vm);
 	vm_sync_arbiter(vm);
+	vm_link_publish_contract(vm);
 	/* Reading the metadata takes no job of the domain's; writing it does,
-	 * so the write goes to the actuator and the cap applies here now. */
+	 * so the write goes to the actuator. */
 	if (omem_contract_get(vm->domain, VIR_DOMAIN_AFFECT_LIVE, &contract) < 0) {
-		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s", vm->name,
-			  omem_error_last_message());
+		omemd_log(OMEMD_LOG_WARNING, "vm %s: cannot read the contract to adopt the cap: %s; cap %s holds until omemd restarts",
+			  vm->name, omem_error_last_message(), cap_text);
 		return;
 	}
 	omem_contract_set_cap(contract, cap);
@@ -233,7 +239,7 @@ static void vm_check_foreign(Vm *vm, uint64_t theirs)
 	}
 	actuator_write_cap(vm->actuator, cap);
 	vm_take_contract(vm, contract);
-	vm_sync_arbiter(vm);
+	vm_contract_to_arbiter(vm);
 	vm_link_publish_contract(vm);
 }
 
