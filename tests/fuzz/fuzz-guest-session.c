@@ -25,9 +25,11 @@
  *
  * After every step the oracle checks: the arbiter's own invariants
  * (arbiter_check); no VM's requested size above its ceiling (cap or max,
- * less boot), in omemd's view and in the fake device; the host's charges
- * within the budget; a distrusted guest granted no more than its rate
- * (one step per interval, and one extra for a CRITICAL DEMAND); at most a
+ * less boot), in omemd's view and in the fake device; no grant beyond the
+ * floors past the budget; a distrusted guest given no more than its rate
+ * (one step per interval and one extra for a CRITICAL DEMAND, counted on
+ * what it holds: requested or, while an unplug is not done, plugged,
+ * and afresh each time trust is lowered); at most a
  * bounded number of log lines per VM in each 5 s of guest messages; and
  * no work left queued once a step settled.
  *
@@ -631,7 +633,10 @@ static void fz_step(FzHost *host, FzInput *in)
 		break;
 	case 1: { /* DEMAND */
 		bool distrusted = trust_distrusted(&fz->vm->trust, fz_now_ms);
-		uint64_t before = fz->vm->policy.requested_bytes;
+		/* What the guest holds: raising requested towards what is still
+		 * plugged (an unplug not done) gives it nothing new. */
+		uint64_t before = MAX(fz->vm->policy.requested_bytes, fz->vm->policy.plugged_bytes);
+		uint64_t after;
 
 		b = fz_byte(in);
 		msg.type = OMEM_RPC_DEMAND;
@@ -640,8 +645,14 @@ static void fz_step(FzHost *host, FzInput *in)
 		msg.u.demand.bytes = fz_size(in);
 		msg.u.demand.available_bytes = fz_size(in);
 		fz_guest_message(host, index, &msg);
-		if (distrusted && fz->vm->policy.requested_bytes > before)
-			fz_check_rate(host, fz, fz->vm->policy.requested_bytes - before);
+		after = MAX(fz->vm->policy.requested_bytes, fz->vm->policy.plugged_bytes);
+		/* Each time trust is lowered its rate starts afresh. */
+		if (!distrusted) {
+			memset(fz->grant_bytes, 0, sizeof(fz->grant_bytes));
+			fz->grant_next = 0;
+		} else if (after > before) {
+			fz_check_rate(host, fz, after - before);
+		}
 		break;
 	}
 	case 2: /* SURPLUS */
