@@ -259,16 +259,6 @@ arbiter_hook_remove() {
     HOOK_INSTALLED=0
 }
 
-# libvirtd_ours: ci/libvirtd started the running libvirtd (its state file).
-libvirtd_ours() {
-    "$top_srcdir/ci/libvirtd" status 2>/dev/null | grep -q '^libvirtd: running .*started by ci/libvirtd'
-}
-
-# foreign_domains: running domains that are not this script's.
-foreign_domains() {
-    omem_virsh list --name 2>/dev/null | grep -v -e '^$' -e "^${OMEM_DOMAIN_PREFIX}.*-$$\$" | tr '\n' ' '
-}
-
 # ---------------------------------------------------------------- 0. boot
 
 # set_contracts: min MIN_MIB, cap = max, shares, live, for A, B and C;
@@ -499,11 +489,11 @@ step_omemd_restart() {
 step_libvirtd_restart() {
     local foreign before after mark start output name load plugged
     LIBVIRTD_RESTARTED=0
-    if ! libvirtd_ours; then
+    if ! guest_libvirtd_ours; then
         skip "libvirtd restart" "libvirtd was not started by ci/libvirtd in this run (ci/libvirtd status)"
         return
     fi
-    foreign=$(foreign_domains)
+    foreign=$(guest_foreign_domains)
     if [ -n "$foreign" ]; then
         skip "libvirtd restart" "other domains run on this libvirtd: $foreign"
         return

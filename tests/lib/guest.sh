@@ -40,6 +40,11 @@
 # API (GUEST is set by guest_start; functions take the domain name):
 #   guest_require_host                skip the whole script unless root + libvirtd
 #   guest_start LABEL [--boot-mib N] [--vmem-mib N] [--vcpus N] [--cmdline TEXT]
+#   guest_power_on NAME               start a defined guest again after a
+#                                     destroy, with a new console reader
+#   guest_boot_count NAME             boot lines on its console log so far
+#   guest_libvirtd_ours               ci/libvirtd started the running libvirtd
+#   guest_foreign_domains             running domains of other scripts or users
 #   guest_domain_xml NAME             print the domain XML (the one place to swap
 #                                     for `virt-omem convert` later)
 #   guest_wait_for NAME REGEX TIMEOUT wait for a console line (ERE)
@@ -171,6 +176,18 @@ omem_stop_pid() {
     fi
     wait "$pid" 2>/dev/null || status=$?
     return "$status"
+}
+
+# guest_libvirtd_ours: ci/libvirtd started the running libvirtd (its state
+# file), so a script may restart it (ci/libvirtd restart).
+guest_libvirtd_ours() {
+    "$top_srcdir/ci/libvirtd" status 2>/dev/null | grep -q '^libvirtd: running .*started by ci/libvirtd'
+}
+
+# guest_foreign_domains: running domains that are not this script's (whose
+# users a libvirtd restart would disturb).
+guest_foreign_domains() {
+    omem_virsh list --name 2>/dev/null | grep -v -e '^$' -e "^${OMEM_DOMAIN_PREFIX}.*-$$\$" | tr '\n' ' '
 }
 
 # guest_remove_domain NAME: destroy and undefine, ignoring "not found".
@@ -346,14 +363,31 @@ guest_launch() {
         echo "guest_launch: virsh define $dir/domain.xml failed: $output" >&2
         return 1
     fi
+    echo 0 >"$dir/next-id"
+    guest_power_on "$name"
+}
+
+# guest_power_on NAME: virsh start a defined guest (again, after a destroy:
+# same run folder, console log appended to) and a console reader for its
+# new QEMU; the old reader ended with the old QEMU.  Does not wait for the
+# boot: a restarted guest's boot line is its Nth (guest_boot_count).
+guest_power_on() {
+    local name=$1 dir log output
+    dir=$(guest_rundir "$name")
+    log=$(guest_console_log "$name")
     if ! output=$(omem_virsh start "$name" 2>&1); then
-        echo "guest_launch: virsh start $name failed: $output" >&2
+        echo "guest_power_on: virsh start $name failed: $output" >&2
         return 1
     fi
     "$OMEM_PYTHON" -c "$OMEM_CONSOLE_READER" "$dir/console.sock" "$dir/console.in" "$log" \
         2>>"$OMEM_TEST_LOGDIR/$name.reader.err" &
     omem_track_pid $!
-    echo 0 >"$dir/next-id"
+}
+
+# guest_boot_count NAME: how many times the guest has printed its boot
+# line on this console log (once per start).
+guest_boot_count() {
+    grep -c 'OMEM-GUEST: booted' "$(guest_console_log "$1")" 2>/dev/null
 }
 
 # guest_start LABEL [--boot-mib N] [--vmem-mib N] [--vcpus N] [--cmdline TEXT]:
