@@ -3,7 +3,7 @@
 # listener it shares with omemd's status and admission sockets.
 check_PROGRAMS += unit/test-ivshmem-server
 TESTS += unit/test-ivshmem-server
-unit_test_ivshmem_server_SOURCES = unit/test-ivshmem-server.c
+unit_test_ivshmem_server_SOURCES = unit/test-ivshmem-server.c unit/fake-qemu.c unit/fake-qemu.h
 unit_test_ivshmem_server_LDADD = $(LIBOMEM_RPC)
 check_PROGRAMS += unit/test-unix-listener
 TESTS += unit/test-unix-listener
