@@ -27,6 +27,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "fake-qemu.h"
 #include "rpc/ivshmem-server.h"
 #include "omem/rpc.h"
 #include "tap.h"
@@ -41,9 +42,6 @@
 #define TEST_OTHER_UID 12345
 /* More than the server tolerates from a client before cutting it off. */
 #define TEST_FLOOD_BYTES 8192
-
-/* Messages in a handshake: version, id, shm, then two per vector. */
-#define TEST_HANDSHAKE_MESSAGES ((int)(3 + 2 * OMEM_RPC_VECTORS))
 
 typedef enum {
 	TEST_EVENT_DOORBELL,
@@ -201,95 +199,6 @@ static IvshmemServerConfig test_config(const char *path, TestLoop *loop)
 	return config;
 }
 
-/* Connect like QEMU does; blocking, with a receive timeout. */
-static int test_client_connect(const char *path)
-{
-	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	struct timeval timeout = { .tv_sec = TEST_TIMEOUT_MS / 1000 };
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (sock < 0)
-		return -errno;
-	g_strlcpy(address.sun_path, path, sizeof(address.sun_path));
-	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0 ||
-	    connect(sock, (struct sockaddr *)&address, sizeof(address)) < 0) {
-		int err = errno;
-
-		close(sock);
-		return -err;
-	}
-	return sock;
-}
-
-/* Read one message as QEMU does: 8 bytes, maybe one fd.  0, -EPIPE on
- * EOF, -EPROTO on a short or malformed message, -errno. */
-static int test_client_recv(int sock, int64_t *ret_value, int *ret_fd)
-{
-	gint64 wire;
-	struct iovec iov = { .iov_base = &wire, .iov_len = sizeof(wire) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
-
-	*ret_fd = -1;
-	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -EPIPE;
-	if (n != sizeof(wire) || (msg.msg_flags & MSG_CTRUNC))
-		return -EPROTO;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-		    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(ret_fd, CMSG_DATA(cmsg), sizeof(int));
-	}
-	*ret_value = GINT64_FROM_LE(wire);
-	return 0;
-}
-
-/* A handshake as received, messages in order. */
-typedef struct {
-	int64_t values[TEST_HANDSHAKE_MESSAGES];
-	int fds[TEST_HANDSHAKE_MESSAGES];
-	int received;
-} TestHandshake;
-
-static void test_handshake_clear(TestHandshake *handshake)
-{
-	int i;
-
-	for (i = 0; i < TEST_HANDSHAKE_MESSAGES; i++) {
-		if (handshake->fds[i] >= 0)
-			close(handshake->fds[i]);
-		handshake->fds[i] = -1;
-	}
-}
-
-static int test_handshake_receive(int sock, TestHandshake *handshake)
-{
-	int i, ret;
-
-	for (i = 0; i < TEST_HANDSHAKE_MESSAGES; i++)
-		handshake->fds[i] = -1;
-	for (i = 0; i < TEST_HANDSHAKE_MESSAGES; i++) {
-		ret = test_client_recv(sock, &handshake->values[i], &handshake->fds[i]);
-		if (ret < 0)
-			return ret;
-		handshake->received++;
-	}
-	return 0;
-}
-
 static gboolean test_fd_is_eventfd(int fd)
 {
 	g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
@@ -322,7 +231,7 @@ static gboolean test_refused_cleanly(int sock)
 	int64_t value = 0;
 	int fd = -1;
 
-	if (test_client_recv(sock, &value, &fd) < 0 || value != -1 || fd >= 0) {
+	if (fake_qemu_recv(sock, &value, &fd) < 0 || value != -1 || fd >= 0) {
 		if (fd >= 0)
 			close(fd);
 		return FALSE;
@@ -331,16 +240,16 @@ static gboolean test_refused_cleanly(int sock)
 }
 
 /* Check a full handshake on @sock; returns the guest's peer id, or 0. */
-static unsigned test_check_handshake(int sock, TestHandshake *handshake, const char *what)
+static unsigned test_check_handshake(int sock, FakeQemuHandshake *handshake, const char *what)
 {
 	int64_t guest_id;
 	unsigned vector;
 	int ret;
 	int i;
 
-	ret = test_handshake_receive(sock, handshake);
+	ret = fake_qemu_handshake_receive(sock, handshake);
 	if (!tap_eq(ret, 0, "%s: %d handshake messages received", what,
-	            TEST_HANDSHAKE_MESSAGES)) {
+	            FAKE_QEMU_HANDSHAKE_MESSAGES)) {
 		tap_diag("after %d messages: %s", handshake->received, g_strerror(-ret));
 		return 0;
 	}
@@ -350,7 +259,7 @@ static unsigned test_check_handshake(int sock, TestHandshake *handshake, const c
 	tap_ok(guest_id >= 1 && guest_id <= IVSHMEM_SERVER_MAX_PEER_ID &&
 	       guest_id != TEST_SERVER_PEER_ID && handshake->fds[1] < 0,
 	       "%s: message 2 is the guest peer id (%lld), no fd", what, (long long)guest_id);
-	tap_ok(handshake->values[2] == -1 && handshake->fds[2] >= 0,
+	tap_ok(handshake->values[2] == -1 && fake_qemu_shm_fd(handshake) >= 0,
 	       "%s: message 3 is -1 with the shared memory fd", what);
 	for (vector = 0; vector < OMEM_RPC_VECTORS; vector++) {
 		i = 3 + vector;
@@ -370,19 +279,9 @@ static unsigned test_check_handshake(int sock, TestHandshake *handshake, const c
 	return (unsigned)guest_id;
 }
 
-static int test_server_doorbell_fd(const TestHandshake *handshake, unsigned vector)
+static void test_check_region(IvshmemServer *server, const FakeQemuHandshake *handshake)
 {
-	return handshake->fds[3 + vector];
-}
-
-static int test_guest_eventfd(const TestHandshake *handshake, unsigned vector)
-{
-	return handshake->fds[3 + OMEM_RPC_VECTORS + vector];
-}
-
-static void test_check_region(IvshmemServer *server, const TestHandshake *handshake)
-{
-	int shm_fd = handshake->fds[2];
+	int shm_fd = fake_qemu_shm_fd(handshake);
 	size_t size = 0;
 	unsigned char *region = ivshmem_server_get_region(server, &size);
 	unsigned char *mapped;
@@ -408,7 +307,7 @@ static void test_check_region(IvshmemServer *server, const TestHandshake *handsh
 	munmap(mapped, TEST_REGION_SIZE);
 }
 
-static void test_check_doorbells(TestLoop *loop, const TestHandshake *handshake)
+static void test_check_doorbells(TestLoop *loop, const FakeQemuHandshake *handshake)
 {
 	const uint64_t one = 1;
 	unsigned order[] = { 1, 0 };
@@ -417,18 +316,18 @@ static void test_check_doorbells(TestLoop *loop, const TestHandshake *handshake)
 	for (i = 0; i < G_N_ELEMENTS(order); i++) {
 		g_autofree char *what = g_strdup_printf("guest rings vector %u", order[i]);
 
-		tap_ok(write(test_server_doorbell_fd(handshake, order[i]), &one, sizeof(one)) ==
+		tap_ok(write(fake_qemu_server_doorbell_fd(handshake, order[i]), &one, sizeof(one)) ==
 		       sizeof(one), "%s: eventfd written", what);
 		test_expect_event(loop, TEST_EVENT_DOORBELL, order[i], 0, what);
 	}
 }
 
-static void test_check_notify(IvshmemServer *server, const TestHandshake *handshake)
+static void test_check_notify(IvshmemServer *server, const FakeQemuHandshake *handshake)
 {
 	unsigned vector;
 
 	for (vector = 0; vector < OMEM_RPC_VECTORS; vector++) {
-		int fd = test_guest_eventfd(handshake, vector);
+		int fd = fake_qemu_guest_eventfd(handshake, vector);
 		uint64_t count = 0;
 
 		tap_ok(!test_fd_readable(fd, 0), "guest eventfd %u idle before notify", vector);
@@ -460,7 +359,7 @@ static void test_session(const char *folder)
 	g_autoptr(GError) error = NULL;
 	IvshmemServer *server;
 	IvshmemServerConfig config;
-	TestHandshake first = { 0 }, second = { 0 };
+	FakeQemuHandshake first = { 0 }, second = { 0 };
 	unsigned first_id, second_id;
 	char junk[TEST_FLOOD_BYTES];
 	TestLoop loop;
@@ -480,20 +379,20 @@ static void test_session(const char *folder)
 	       "notify_guest before any guest: -ENOTCONN");
 
 	/* QEMU may connect before start; it is answered once the loop runs. */
-	sock = test_client_connect(path);
+	sock = fake_qemu_connect(path, TEST_TIMEOUT_MS);
 	tap_ok(sock >= 0, "client connects before start");
 	ivshmem_server_start(server, loop.context);
 	test_loop_start(&loop);
 
 	first_id = test_check_handshake(sock, &first, "first connection");
 	test_expect_event(&loop, TEST_EVENT_CONNECTED, first_id, 0, "first connection");
-	if (first.received == TEST_HANDSHAKE_MESSAGES) {
+	if (first.received == FAKE_QEMU_HANDSHAKE_MESSAGES) {
 		test_check_region(server, &first);
 		test_check_doorbells(&loop, &first);
 		test_check_notify(server, &first);
 	}
 
-	intruder = test_client_connect(path);
+	intruder = fake_qemu_connect(path, TEST_TIMEOUT_MS);
 	tap_ok(intruder >= 0 && test_refused_cleanly(intruder),
 	       "second concurrent client gets version -1 and EOF, no handshake");
 	test_expect_event(&loop, TEST_EVENT_DROPPED, -1, G_IO_ERROR_BUSY, "second client");
@@ -510,12 +409,12 @@ static void test_session(const char *folder)
 	tap_eq(ivshmem_server_notify_guest(server, 0), -ENOTCONN,
 	       "notify_guest after disconnect: -ENOTCONN");
 
-	sock = test_client_connect(path);
+	sock = fake_qemu_connect(path, TEST_TIMEOUT_MS);
 	second_id = test_check_handshake(sock, &second, "reconnection");
 	tap_ok(second_id != 0 && second_id != first_id,
 	       "reconnection gets a fresh peer id (%u, was %u)", second_id, first_id);
 	test_expect_event(&loop, TEST_EVENT_CONNECTED, second_id, 0, "reconnection");
-	if (second.received == TEST_HANDSHAKE_MESSAGES)
+	if (second.received == FAKE_QEMU_HANDSHAKE_MESSAGES)
 		test_check_notify(server, &second);
 
 	/* A client that keeps sending is not QEMU: cut off. */
@@ -529,8 +428,8 @@ static void test_session(const char *folder)
 	test_loop_stop(&loop);
 	ivshmem_server_free(server);
 	tap_ok(access(path, F_OK) < 0 && errno == ENOENT, "free unlinks the socket");
-	test_handshake_clear(&first);
-	test_handshake_clear(&second);
+	fake_qemu_handshake_clear(&first);
+	fake_qemu_handshake_clear(&second);
 	test_loop_clear(&loop);
 }
 
@@ -560,7 +459,7 @@ static void test_refused(const char *folder, const char *name, uid_t uid,
 	ivshmem_server_start(server, loop.context);
 	test_loop_start(&loop);
 
-	sock = test_client_connect(path);
+	sock = fake_qemu_connect(path, TEST_TIMEOUT_MS);
 	tap_ok(sock >= 0 && test_refused_cleanly(sock),
 	       "%s: client gets version -1 and EOF, no handshake", name);
 	test_expect_event(&loop, TEST_EVENT_DROPPED, -1, G_IO_ERROR_PERMISSION_DENIED, name);
@@ -578,7 +477,7 @@ static void test_allowed_pid(const char *folder)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(IvshmemServer) server = NULL;
 	IvshmemServerConfig config;
-	TestHandshake handshake = { 0 };
+	FakeQemuHandshake handshake = { 0 };
 	TestLoop loop;
 	int sock;
 
@@ -593,13 +492,13 @@ static void test_allowed_pid(const char *folder)
 	}
 	ivshmem_server_start(server, loop.context);
 	test_loop_start(&loop);
-	sock = test_client_connect(path);
-	tap_ok(test_handshake_receive(sock, &handshake) == 0,
+	sock = fake_qemu_connect(path, TEST_TIMEOUT_MS);
+	tap_ok(fake_qemu_handshake_receive(sock, &handshake) == 0,
 	       "allowed pid: the configured pid gets the handshake");
 	test_expect_event(&loop, TEST_EVENT_CONNECTED, -1, 0, "allowed pid");
 	close(sock);
 	test_expect_event(&loop, TEST_EVENT_DISCONNECTED, -1, 0, "allowed pid");
-	test_handshake_clear(&handshake);
+	fake_qemu_handshake_clear(&handshake);
 	test_loop_stop(&loop);
 	test_loop_clear(&loop);
 }
