@@ -74,20 +74,6 @@ static void vm_take_devices(Vm *vm, const OmemMemoryState *state, const OmemMemo
 	vm->status.plugged_bytes = state->plugged_bytes;
 }
 
-/* Read the live XML's virtio-mem devices into the VM.  Returns 0 or -1
- * with the reason logged. */
-static int vm_read_devices(Vm *vm)
-{
-	OmemMemoryDevice *devices = NULL;
-	OmemMemoryState state;
-
-	if (vm_live_memory(vm, OMEMD_LOG_WARNING, &state, &devices) < 0)
-		return -1;
-	vm_take_devices(vm, &state, devices);
-	omem_memory_devices_free(devices, state.devices);
-	return 0;
-}
-
 /* Copy a validated contract into the VM's policy view and status. */
 static void vm_take_contract(Vm *vm, const OmemContract *contract)
 {
@@ -422,23 +408,15 @@ void vm_on_contract_change(Vm *vm)
 	vm_contract_to_arbiter(vm);
 }
 
-void vm_reattach(Vm *vm, virDomainPtr domain)
+void vm_devices_reread(Vm *vm, const OmemMemoryState *state, const OmemMemoryDevice *devices)
 {
 	uint64_t requested = vm->policy.requested_bytes, plugged = vm->policy.plugged_bytes;
 	g_autoptr(GHashTable) plugged_by_alias = vm->plugged_by_alias; /* the old table */
+	PolicyConfig config;
 
-	virDomainRef(domain);
-	virDomainFree(vm->domain);
-	vm->domain = domain;
-	vm_actuator_start(vm); /* calls on the old connection end in its thread */
-	/* read_devices replaces the table's contents: keep a copy. */
 	vm->plugged_by_alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (vm_read_devices(vm) < 0) {
-		/* Logged; keep what omemd knew. */
-		g_hash_table_unref(vm->plugged_by_alias);
-		vm->plugged_by_alias = g_steal_pointer(&plugged_by_alias);
-	} else if (vm->policy.plugged_bytes == 0 && plugged > 0 &&
-		   vm->policy.requested_bytes == requested) {
+	vm_take_devices(vm, state, devices);
+	if (vm->policy.plugged_bytes == 0 && plugged > 0 && vm->policy.requested_bytes == requested) {
 		/* Right after its restart libvirtd may not have asked QEMU
 		 * for the devices' sizes yet (<current> absent).  Nothing was
 		 * unplugged: keep what the last event said until the next. */
@@ -457,6 +435,35 @@ void vm_reattach(Vm *vm, virDomainPtr domain)
 
 		omemd_log(OMEMD_LOG_INFO, "vm %s: requested is %s after the reconnect (omemd had %s)",
 			  vm->name, now, was);
+	}
+	/* The size events of the time libvirtd was away are lost: what the
+	 * devices plugged or unplugged meanwhile counts now, or an unplug
+	 * done while it was away would be followed as stalled (re-issued,
+	 * and judged against the guest) for ever. */
+	manager_policy_config(vm->manager, &config);
+	policy_unplug_progress(&vm->unplug, &config, vm->policy.plugged_bytes, manager_now_ms());
+	if (vm->surplus_unplug && !vm->unplug.active)
+		vm->surplus_unplug = false;
+	if (vm->plug_started_us && vm->policy.plugged_bytes >= vm->plug_target_bytes) {
+		vm->plug_started_us = 0;
+		trust_plugged(&vm->trust, manager_now_ms());
+	}
+	vm_link_publish_contract(vm);
+}
+
+void vm_reattach(Vm *vm, virDomainPtr domain)
+{
+	OmemMemoryDevice *devices = NULL;
+	OmemMemoryState state;
+
+	virDomainRef(domain);
+	virDomainFree(vm->domain);
+	vm->domain = domain;
+	vm_actuator_start(vm); /* calls on the old connection end in its thread */
+	/* A failure is logged; omemd keeps what it knew. */
+	if (vm_live_memory(vm, OMEMD_LOG_WARNING, &state, &devices) == 0) {
+		vm_devices_reread(vm, &state, devices);
+		omem_memory_devices_free(devices, state.devices);
 	}
 	vm_sync_arbiter(vm);
 	/* The contract may have changed unseen; this also brings requested

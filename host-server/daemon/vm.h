@@ -136,6 +136,10 @@ Vm *vm_discover(Manager *manager, virDomainPtr domain);
 /* libvirtd came back: take the new connection's @domain and read devices
  * and contract again. */
 void vm_reattach(Vm *vm, virDomainPtr domain);
+/* The devices as libvirt shows them after a reconnect (@state and its
+ * @devices): sizes taken, and what the size events missed meanwhile
+ * would have told (an unplug or a plug that ended). */
+void vm_devices_reread(Vm *vm, const OmemMemoryState *state, const OmemMemoryDevice *devices);
 /* libvirt events, already on the main thread. */
 void vm_on_size_change(Vm *vm, const char *alias, uint64_t plugged_bytes);
 void vm_on_contract_change(Vm *vm);

@@ -524,6 +524,30 @@ static void fz_progress(FzHost *host, FzVm *fz, unsigned blocks)
 	fz_settle(host);
 }
 
+/* libvirtd went away and came back: the size events of the meantime
+ * are lost, and omemd reads the devices as they are (as vm_reattach). */
+static void fz_reconnect(FzHost *host, FzVm *fz, unsigned blocks)
+{
+	FzDevice *device = &fz_devices[fz->vm->id];
+	uint64_t plugged = fz->vm->policy.plugged_bytes, target;
+	OmemMemoryDevice mem = { .alias = (char *)"virtiomem0", .block_bytes = FZ_BLOCK };
+	OmemMemoryState state = { .boot_bytes = fz->vm->policy.boot_bytes, .block_bytes = FZ_BLOCK, .devices = 1 };
+
+	g_mutex_lock(&device->lock);
+	target = device->requested;
+	g_mutex_unlock(&device->lock);
+	if (plugged < target)
+		plugged = MIN(target, plugged + (uint64_t)blocks * fz->block);
+	else if (plugged > target)
+		plugged = plugged - MIN(plugged - target, (uint64_t)blocks * fz->block);
+	state.device_bytes = mem.size_bytes = fz->vm->policy.max_bytes - fz->vm->policy.boot_bytes;
+	state.requested_bytes = mem.requested_bytes = target;
+	state.plugged_bytes = mem.plugged_bytes = plugged;
+	vm_devices_reread(fz->vm, &state, &mem);
+	vm_sync_arbiter(fz->vm);
+	fz_settle(host);
+}
+
 /* ---------------------------------------------------------- the oracle */
 
 static void fz_check(FzHost *host)
@@ -580,6 +604,11 @@ static void fz_check(FzHost *host)
 			g_autofree char *detail = g_strdup_printf("%s: libvirt holds %" G_GUINT64_FORMAT ", omemd believes %" G_GUINT64_FORMAT,
 								  vm->name, held, vm->libvirt_requested_bytes);
 			fz_fail("omemd lost track of libvirt's size", detail);
+		}
+		if (vm->unplug.active && vm->policy.plugged_bytes <= vm->unplug.target_bytes) {
+			g_autofree char *detail = g_strdup_printf("%s: plugged %" G_GUINT64_FORMAT ", the unplug's target %" G_GUINT64_FORMAT,
+								  vm->name, vm->policy.plugged_bytes, vm->unplug.target_bytes);
+			fz_fail("an unplug that is done is still followed", detail);
 		}
 		if (vm->status.n_decisions > STATUS_DECISIONS_MAX)
 			fz_fail("the status keeps more decisions than it shows", vm->name);
@@ -745,8 +774,15 @@ static void fz_step(FzHost *host, FzInput *in)
 		};
 		arbiter_set_host(host->manager->arbiter, &host->manager->host);
 		break;
-	case 15: /* a little time passes */
-		fz_now_ms += fz_byte(in);
+	case 15:
+		b = fz_byte(in);
+		if (b & 0x80) {
+			/* libvirtd restarts: the QEMU plugs or unplugs with no size
+			 * event, then omemd reads the devices afresh. */
+			fz_reconnect(host, fz, b & 0x7f);
+		} else {
+			fz_now_ms += b; /* a little time passes */
+		}
 		break;
 	}
 	fz_check(host);
