@@ -281,8 +281,12 @@ static JsonObject *admission_load(JsonParser *parser, const char *data, gsize le
 	if (!admission_check_syntax(data, len, what, &members, error))
 		return NULL;
 	if (!json_parser_load_from_data(parser, data, (gssize)len, &json_error)) {
+		/* json-glib quotes the text as it decoded it: an escaped
+		 * newline comes back as a real one. */
+		g_autofree char *why = admission_message_line(json_error->message);
+
 		g_set_error(error, ADMISSION_ERROR, ADMISSION_ERROR_INVALID,
-			    "%s: not JSON: %s", what, json_error->message);
+			    "%s: not JSON: %s", what, why);
 		return NULL;
 	}
 	root = json_parser_get_root(parser);
