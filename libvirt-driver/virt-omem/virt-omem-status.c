@@ -2,7 +2,8 @@
 /*
  * virt-omem-status.c: read and parse omemd's status document (the
  * protocol is docs/status.md).  Every bound is enforced here, before
- * json-glib sees a byte: time, size, nesting depth.
+ * json-glib sees a byte: time, size, nesting depth, and string escapes
+ * that are JSON's own.
  */
 #include "config.h"
 
@@ -116,11 +117,34 @@ char *virt_omem_status_read(const char *path, unsigned int timeout_ms, size_t ma
 	return (char *)g_byte_array_free(g_steal_pointer(&data), FALSE);
 }
 
-/* Refuse nesting deeper than VIRT_OMEM_STATUS_MAX_DEPTH before the
- * recursive parser could exhaust the stack on it. */
-static bool virt_omem_status_depth_ok(const char *text, size_t length)
+/* A backslash in a string must start one of RFC 8259's escapes, \u with
+ * four hex digits.  json-glib's scanner takes any other as the character
+ * itself and \ with octal digits as that byte (\250 is 0xa8, not UTF-8;
+ * \0 ends the string early), so a document that is not JSON would give
+ * strings it never held.  Returns how many bytes after the backslash the
+ * escape takes, 0 when it is not one. */
+static size_t virt_omem_status_escape_length(const char *text, size_t length, size_t at)
 {
-	bool in_string = false, escaped = false;
+	size_t i;
+
+	if (at + 1 >= length)
+		return 0;
+	if (strchr("\"\\/bfnrt", text[at + 1]) && text[at + 1] != '\0')
+		return 1;
+	if (text[at + 1] != 'u' || at + 5 >= length)
+		return 0;
+	for (i = at + 2; i < at + 6; i++)
+		if (!g_ascii_isxdigit(text[i]))
+			return 0;
+	return 5;
+}
+
+/* Before the recursive parser sees the text: refuse nesting deeper than
+ * VIRT_OMEM_STATUS_MAX_DEPTH, which could exhaust its stack, and an escape
+ * JSON does not have, which json-glib would decode into other bytes. */
+static bool virt_omem_status_scan(const char *text, size_t length, GError **error)
+{
+	bool in_string = false;
 	unsigned int depth = 0;
 	size_t i;
 
@@ -128,17 +152,30 @@ static bool virt_omem_status_depth_ok(const char *text, size_t length)
 		char c = text[i];
 
 		if (in_string) {
-			if (escaped)
-				escaped = false;
-			else if (c == '\\')
-				escaped = true;
-			else if (c == '"')
+			if (c == '\\') {
+				size_t escape = virt_omem_status_escape_length(text, length, i);
+
+				if (!escape) {
+					g_set_error(error, VIRT_OMEM_STATUS_ERROR,
+						    VIRT_OMEM_STATUS_ERROR_INVALID,
+						    "the status is not JSON: the backslash at byte %zu starts no JSON escape",
+						    i);
+					return false;
+				}
+				i += escape;
+			} else if (c == '"') {
 				in_string = false;
+			}
 		} else if (c == '"') {
 			in_string = true;
 		} else if (c == '{' || c == '[') {
-			if (++depth > VIRT_OMEM_STATUS_MAX_DEPTH)
+			if (++depth > VIRT_OMEM_STATUS_MAX_DEPTH) {
+				g_set_error(error, VIRT_OMEM_STATUS_ERROR,
+					    VIRT_OMEM_STATUS_ERROR_INVALID,
+					    "the status nests deeper than %d levels",
+					    VIRT_OMEM_STATUS_MAX_DEPTH);
 				return false;
+			}
 		} else if ((c == '}' || c == ']') && depth > 0) {
 			depth--;
 		}
@@ -385,11 +422,13 @@ VirtOmemStatus *virt_omem_status_parse(const char *text, size_t length, GError *
 			    length ? "the status contains a NUL byte" : "the status is empty");
 		return NULL;
 	}
-	if (length > G_MAXSSIZE || !virt_omem_status_depth_ok(text, length)) {
+	if (length > G_MAXSSIZE) {
 		g_set_error(error, VIRT_OMEM_STATUS_ERROR, VIRT_OMEM_STATUS_ERROR_INVALID,
-			    "the status nests deeper than %d levels", VIRT_OMEM_STATUS_MAX_DEPTH);
+			    "the status is longer than %zd bytes", G_MAXSSIZE);
 		return NULL;
 	}
+	if (!virt_omem_status_scan(text, length, error))
+		return NULL;
 	parser = json_parser_new();
 	if (!json_parser_load_from_data(parser, text, (gssize)length, &json_error)) {
 		g_autofree char *line = virt_omem_status_error_line(json_error->message);

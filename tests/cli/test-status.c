@@ -171,6 +171,17 @@ static void test_minimal(void)
 	       "the smallest document parses and unknown members are ignored");
 	tap_ok(status && virt_omem_status_find(status, NULL, "a") != NULL,
 	       "a VM without a UUID is found by name");
+	g_clear_pointer(&status, virt_omem_status_free);
+	g_clear_error(&error);
+
+	status = fetch_text("{\"version\":1,\"vms\":[{\"name\":"
+			    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u00E9\"}]}",
+			    &error);
+	if (!tap_ok(status && status->vms->len == 1 &&
+			    strcmp(((VirtOmemStatusVm *)g_ptr_array_index(status->vms, 0))->name,
+				   "\"\\/\b\f\n\r\t\u00e9\u00e9") == 0,
+		    "every escape JSON has is read as JSON defines it"))
+		tap_diag("%s", error ? error->message : "the name differs");
 }
 
 static void test_refusals(void)
@@ -212,6 +223,23 @@ static void test_refusals(void)
 		       VIRT_OMEM_STATUS_ERROR_INVALID);
 	expect_refusal("a host object with a missing figure",
 		       "{\"version\":1,\"host\":{\"budget_bytes\":1},\"vms\":[]}",
+		       VIRT_OMEM_STATUS_ERROR_INVALID);
+
+	/* json-glib alone would read these as a byte or a letter of their own. */
+	expect_refusal("an octal escape that gives a byte outside UTF-8",
+		       "{\"version\":1,\"vms\":[{\"name\":\"\\250\"}]}",
+		       VIRT_OMEM_STATUS_ERROR_INVALID);
+	expect_refusal("an octal escape that would end the string early",
+		       "{\"version\":1,\"vms\":[{\"name\":\"a\\0b\"}]}",
+		       VIRT_OMEM_STATUS_ERROR_INVALID);
+	expect_refusal("an escape JSON does not have",
+		       "{\"version\":1,\"vms\":[{\"name\":\"\\q\"}]}",
+		       VIRT_OMEM_STATUS_ERROR_INVALID);
+	expect_refusal("a \\u escape without four hex digits",
+		       "{\"version\":1,\"vms\":[{\"name\":\"\\uzzzz\"}]}",
+		       VIRT_OMEM_STATUS_ERROR_INVALID);
+	expect_refusal("a \\u escape cut off by the end of the document",
+		       "{\"version\":1,\"vms\":[{\"name\":\"\\u00",
 		       VIRT_OMEM_STATUS_ERROR_INVALID);
 
 	for (i = 0; i < 100000; i++)
