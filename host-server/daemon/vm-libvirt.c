@@ -258,6 +258,14 @@ static void vm_on_actuated(void *owner, const ActuatorResult *result)
 			vm->libvirt_requested_bytes = result->requested_bytes;
 		if (result->superseded || !result->requested_known)
 			return; /* a newer size is on its way, or nothing is known */
+		if (vm->policy.boot_bytes + result->requested_bytes > vm->policy.cap_bytes) {
+			/* Above the cap: omemd never asked for that, so someone
+			 * resized the device meanwhile (its size event's read was
+			 * overtaken by this call): adopted as a resize outside
+			 * omemd is. */
+			vm_check_foreign(vm, result->requested_bytes);
+			return;
+		}
 		if (result->requested_bytes != vm->policy.requested_bytes) {
 			g_autofree char *holds = manager_size(result->requested_bytes);
 			g_autofree char *note = g_strdup_printf("libvirt refused the resize: %s", result->error);
