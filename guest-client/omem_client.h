@@ -247,6 +247,7 @@ extern unsigned int omem_ping_timeout_ms;
 
 /* omem_transport.c */
 int omem_transport_map(struct omem_client *client);
+int omem_transport_check_magic(struct omem_client *client);
 int omem_transport_load_region(struct omem_client *client);
 int omem_transport_setup_irqs(struct omem_client *client);
 void omem_transport_free_irqs(struct omem_client *client);

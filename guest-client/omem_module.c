@@ -3,8 +3,8 @@
  * omem_module.c - omem_client.ko's entry points: module parameters, the
  * PCI driver for QEMU's ivshmem-doorbell device (1af4:1110), probe and
  * remove, and the memory policy's start and stop (omem_policy.c).  Binds
- * only to a device whose region omemd has initialised (OMEM_RPC_MAGIC);
- * any other ivshmem device is left alone.
+ * only to a device whose region omemd has initialised (OMEM_RPC_MAGIC),
+ * one at a time; any other ivshmem device is left alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,8 +40,10 @@ MODULE_PARM_DESC(ping_timeout_ms,
 /* Set by module exit: remove() then says GOODBYE (UNLOAD) to omemd. */
 static bool omem_client_unloading;
 
-/* Bit 0 set while a device is bound: omemd attaches one device per VM,
- * and the debugfs directory is not per device. */
+/* Bit 0 set while an omem device is bound: omemd attaches one device per
+ * VM, and neither the memory policy (one session) nor the debugfs
+ * directory is per device.  Taken only once the region's magic says the
+ * device is omem's, so another ivshmem device never holds it. */
 static unsigned long omem_client_bound;
 
 static int omem_client_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -49,29 +51,33 @@ static int omem_client_probe(struct pci_dev *pdev, const struct pci_device_id *i
 	struct omem_client *client;
 	int ret;
 
-	if (test_and_set_bit(0, &omem_client_bound)) {
-		dev_info(&pdev->dev, "another omem device is bound already; leaving this one alone\n");
-		return -EBUSY;
-	}
-
 	client = devm_kzalloc(&pdev->dev, sizeof(*client), GFP_KERNEL);
-	if (!client) {
-		ret = -ENOMEM;
-		goto out_unbind;
-	}
+	if (!client)
+		return -ENOMEM;
 	client->pdev = pdev;
 	client->policy = &omem_policy_ops;
 	omem_session_init(client);
 	pci_set_drvdata(pdev, client);
 
+	/* Up to the magic, all is device-managed and per device: a device
+	 * left alone is released as it was found. */
 	ret = pcim_enable_device(pdev);
 	if (ret) {
 		dev_err(&pdev->dev, "cannot enable the device: %d\n", ret);
-		goto out_unbind;
+		return ret;
 	}
 	ret = omem_transport_map(client);
 	if (ret)
-		goto out_unbind;
+		return ret;
+	ret = omem_transport_check_magic(client);
+	if (ret)
+		return ret;
+	if (test_and_set_bit(0, &omem_client_bound)) {
+		omem_host_log(client, info,
+			      "one omem-rpc device is bound already (omemd attaches one per VM); leaving this second one alone\n");
+		return -EBUSY;
+	}
+
 	ret = omem_transport_load_region(client);
 	if (ret)
 		goto out_unbind;

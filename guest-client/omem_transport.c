@@ -79,6 +79,30 @@ int omem_transport_map(struct omem_client *client)
 }
 
 /**
+ * omem_transport_check_magic() - is the region omemd's?
+ * @client: the client; BAR2 mapped.
+ *
+ * Separate from the layout checks so that probe can tell an omem device
+ * from any other ivshmem device before it claims the one omem device a
+ * guest may have.
+ *
+ * Return: 0, or -ENODEV (one info line) if the region lacks OMEM_RPC_MAGIC.
+ */
+int omem_transport_check_magic(struct omem_client *client)
+{
+	__le64 magic;
+
+	memcpy(&magic, client->region, sizeof(magic));
+	if (le64_to_cpu(magic) != OMEM_RPC_MAGIC) {
+		omem_host_log(client, info,
+			      "not an omem-rpc region (magic %#llx); leaving the device alone\n",
+			      le64_to_cpu(magic));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/**
  * omem_transport_load_region() - check the region header, (re)set the rings
  * @client: the client; at probe, or on client->wq (region reset, with
  *          client->rx_deferred set so the ring interrupt keeps off).
@@ -99,13 +123,9 @@ int omem_transport_load_region(struct omem_client *client)
 	unsigned long flags;
 	u32 g2h_tail, h2g_head, stale;
 
-	memcpy(&header, client->region, sizeof(header));
-	if (le64_to_cpu(header.magic) != OMEM_RPC_MAGIC) {
-		omem_host_log(client, info,
-			      "not an omem-rpc region (magic %#llx); leaving the device alone\n",
-			      le64_to_cpu(header.magic));
+	if (omem_transport_check_magic(client))
 		return -ENODEV;
-	}
+	memcpy(&header, client->region, sizeof(header));
 	problem = omem_wire_check_region(&header, client->region_bar_bytes);
 	if (problem) {
 		omem_host_log(client, err,

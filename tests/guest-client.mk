@@ -32,6 +32,17 @@ fuzz_fuzz_guest_wire_replay_CFLAGS = $(OMEM_CFLAGS)
 
 EXTRA_DIST += $(GUEST_WIRE_CORPUS) $(GUEST_WIRE_SHIM)
 
+# The same checks, one case per rule, with the same shim; linked with the
+# host's ring library so omemd's own region headers are checked too.
+check_PROGRAMS += unit/test-guest-wire
+TESTS += unit/test-guest-wire
+
+unit_test_guest_wire_SOURCES = unit/test-guest-wire.c ../guest-client/omem_wire.c
+unit_test_guest_wire_CPPFLAGS = $(GUEST_WIRE_CPPFLAGS) -I$(top_srcdir)/host-server \
+	-I$(top_srcdir)/tests/unit
+unit_test_guest_wire_CFLAGS = $(OMEM_CFLAGS)
+unit_test_guest_wire_LDADD = $(LIBOMEM_RPC)
+
 if ENABLE_FUZZING
 GUEST_WIRE_FUZZ_INPUTS = $(srcdir)/fuzz/fuzz-guest-wire.c $(top_srcdir)/guest-client/omem_wire.c
 
