@@ -179,7 +179,7 @@ start_omemd "$OMEMD"
 run_phase quiet 0 0
 run_phase stalled 1 600
 if [ -n "$OLD_OMEMD" ]; then
-    omemd_stop
+    omemd_stop >/dev/null
     start_omemd "$OLD_OMEMD"
     run_phase "old omemd, stalled" 1 "$OLD_BOUND"
 fi
