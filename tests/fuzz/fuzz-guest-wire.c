@@ -51,10 +51,11 @@ static void fuzz_guest_wire_accepted_message(const struct omem_message *m)
 		    (le64toh(w->features) & ~OMEM_RPC_FEATURES_KNOWN) ||
 		    le64toh(w->min_bytes) > le64toh(w->cap_bytes) ||
 		    le64toh(w->cap_bytes) > le64toh(w->max_bytes) ||
-		    le64toh(w->boot_bytes) > le64toh(w->max_bytes) ||
+		    le64toh(w->boot_bytes) > le64toh(w->min_bytes) ||
 		    le64toh(w->plugged_bytes) > le64toh(w->max_bytes) ||
 		    le64toh(w->boot_bytes) + le64toh(w->plugged_bytes) > le64toh(w->max_bytes) ||
-		    le64toh(w->block_bytes) == 0)
+		    le64toh(w->block_bytes) == 0 ||
+		    (le64toh(w->block_bytes) & (le64toh(w->block_bytes) - 1)))
 			abort();
 		break;
 	case OMEM_RPC_DENY:
