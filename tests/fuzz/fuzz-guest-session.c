@@ -506,21 +506,33 @@ static bool fz_add_vm(FzHost *host, FzInput *in)
 	return true;
 }
 
-/* The guest's QEMU plugs or unplugs @blocks towards what libvirt holds
- * (the guest decides how fast an unplug goes: @blocks may be 0). */
-static void fz_progress(FzHost *host, FzVm *fz, unsigned blocks)
+/* The requested size the VM's fake device holds. */
+static uint64_t fz_held(const Vm *vm)
 {
-	FzDevice *device = &fz_devices[fz->vm->id];
-	uint64_t plugged = fz->vm->policy.plugged_bytes, target;
+	FzDevice *device = &fz_devices[vm->id];
+	uint64_t held;
 
 	g_mutex_lock(&device->lock);
-	target = device->requested;
+	held = device->requested;
 	g_mutex_unlock(&device->lock);
+	return held;
+}
+
+/* Plugged after the guest's QEMU moved @blocks towards @target (the
+ * guest decides how fast an unplug goes: @blocks may be 0). */
+static uint64_t fz_moved(const FzVm *fz, uint64_t target, unsigned blocks)
+{
+	uint64_t plugged = fz->vm->policy.plugged_bytes, step = (uint64_t)blocks * fz->block;
+
 	if (plugged < target)
-		plugged = MIN(target, plugged + (uint64_t)blocks * fz->block);
-	else if (plugged > target)
-		plugged = plugged - MIN(plugged - target, (uint64_t)blocks * fz->block);
-	vm_on_size_change(fz->vm, "virtiomem0", plugged);
+		return MIN(target, plugged + step);
+	return plugged - MIN(plugged - target, step);
+}
+
+/* The QEMU plugs or unplugs towards what libvirt holds, and says so. */
+static void fz_progress(FzHost *host, FzVm *fz, unsigned blocks)
+{
+	vm_on_size_change(fz->vm, "virtiomem0", fz_moved(fz, fz_held(fz->vm), blocks));
 	fz_settle(host);
 }
 
@@ -528,18 +540,10 @@ static void fz_progress(FzHost *host, FzVm *fz, unsigned blocks)
  * are lost, and omemd reads the devices as they are (as vm_reattach). */
 static void fz_reconnect(FzHost *host, FzVm *fz, unsigned blocks)
 {
-	FzDevice *device = &fz_devices[fz->vm->id];
-	uint64_t plugged = fz->vm->policy.plugged_bytes, target;
+	uint64_t target = fz_held(fz->vm), plugged = fz_moved(fz, target, blocks);
 	OmemMemoryDevice mem = { .alias = (char *)"virtiomem0", .block_bytes = FZ_BLOCK };
 	OmemMemoryState state = { .boot_bytes = fz->vm->policy.boot_bytes, .block_bytes = FZ_BLOCK, .devices = 1 };
 
-	g_mutex_lock(&device->lock);
-	target = device->requested;
-	g_mutex_unlock(&device->lock);
-	if (plugged < target)
-		plugged = MIN(target, plugged + (uint64_t)blocks * fz->block);
-	else if (plugged > target)
-		plugged = plugged - MIN(plugged - target, (uint64_t)blocks * fz->block);
 	state.device_bytes = mem.size_bytes = fz->vm->policy.max_bytes - fz->vm->policy.boot_bytes;
 	state.requested_bytes = mem.requested_bytes = target;
 	state.plugged_bytes = mem.plugged_bytes = plugged;
@@ -592,9 +596,7 @@ static void fz_check(FzHost *host)
 			continue;
 		if (arbiter_vm_get_status(host->manager->arbiter, vm->id, &status) < 0)
 			fz_fail("a served VM is not in the arbiter", vm->name);
-		g_mutex_lock(&fz_devices[vm->id].lock);
-		held = fz_devices[vm->id].requested;
-		g_mutex_unlock(&fz_devices[vm->id].lock);
+		held = fz_held(vm);
 		if (vm->policy.requested_bytes > status.ceiling_bytes || held > status.ceiling_bytes) {
 			g_autofree char *detail = g_strdup_printf("%s: requested %" G_GUINT64_FORMAT ", libvirt %" G_GUINT64_FORMAT ", ceiling %" G_GUINT64_FORMAT,
 								  vm->name, vm->policy.requested_bytes, held, status.ceiling_bytes);
