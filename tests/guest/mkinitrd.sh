@@ -4,7 +4,8 @@
 # Builds the omem test guest's boot files into OUTDIR:
 #   OUTDIR/initrd.gz  gzip'd cpio (newc): busybox-static and its applet
 #                     links, tests/guest/init as /init, the static memload,
-#                     Debian's virtio modules (virtio_pci, virtio_mem and
+#                     Debian's virtio modules (virtio_pci, virtio_mem,
+#                     virtio_balloon, virtio_blk and
 #                     their dependencies, decompressed), and the project's
 #                     omem_client.ko when it has been built
 #   OUTDIR/vmlinuz    a copy of /boot/vmlinuz-KVER
@@ -66,7 +67,7 @@ init=$srcdir/init
 
 # Modules in load order, dependencies first, each once.  modprobe resolves
 # the order from modules.dep; "builtin" lines need no file.
-wanted="virtio_pci virtio_mem virtio_balloon"
+wanted="virtio_pci virtio_mem virtio_balloon virtio_blk"
 modules=()
 while read -r verb path _; do
     case $verb in
