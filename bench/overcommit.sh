@@ -38,7 +38,7 @@
 #   bench/overcommit.sh [--quick] [--scenarios "a b c d"] [--policies "..."]
 #                       [--max-n N] [--rounds R] [--out DIR] [--write]
 #
-# --quick: scenario a with a 10 s hold and 20 s idle, and d (about 5
+# --quick: scenario a with a 10 s hold and 15 s idle, and d (under 5
 # minutes).  Root, libvirtd (ci/libvirtd start), a build with omemd and the
 # module, python3-libvirt and python3-matplotlib.  About 40 minutes.
 set -u
@@ -66,7 +66,7 @@ BUDGET_A=$MAX_MIB
 BUDGET_B=2304
 BUDGET_C=1408
 BURST_PERIOD=30
-HOLD_A=20s IDLE_A=60
+HOLD_A=20s IDLE_A=60 IDLE_OTHER=20
 BOOT_TIMEOUT=240
 SESSION_TIMEOUT=120
 
@@ -83,7 +83,7 @@ while [ $# -gt 0 ]; do
         *) bench_die "unknown option $1 (see --help)" ;;
     esac
 done
-[ "$QUICK" = 1 ] && { HOLD_A=10s; IDLE_A=20; }
+[ "$QUICK" = 1 ] && { HOLD_A=10s; IDLE_A=15; IDLE_OTHER=10; }
 for s in $SCENARIOS; do
     case $s in a|b|c|d) ;; *) bench_die "unknown scenario $s (a, b, c, d)" ;; esac
 done
