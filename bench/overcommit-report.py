@@ -496,13 +496,16 @@ def goals_section(runs, figures):
 # ------------------------------------------------------------ plots
 
 def plotted_runs(runs, scenario):
-    """The runs a scenario's plots show, by policy: the first round, and for
-    b the largest n omem ran (the largest n of all when omem did not)."""
+    """The runs a scenario's plots show, by policy: the first round, at the
+    n where the most policies ran (the larger n on a tie), so that the
+    policies are drawn side by side; the density plot covers larger n."""
     mine = [r for r in runs.values() if r["scenario"] == scenario]
     first = min(r["round"] for r in mine)
-    mine = [r for r in mine if r["round"] == first]
-    ns = [r["n"] for r in mine if r["policy"] == "omem"] or [r["n"] for r in mine]
-    n = max(ns)
+    mine = [r for r in mine if r["round"] == first and "(not run)" not in (r["reason"] or "")]
+    by_n = {}
+    for r in mine:
+        by_n.setdefault(r["n"], set()).add(r["policy"])
+    n = max(by_n, key=lambda k: (len(by_n[k]), k))
     chosen = {r["policy"]: r for r in mine if r["n"] == n}
     return n, first, [chosen[p] for p in POLICIES if p in chosen]
 
@@ -537,8 +540,13 @@ def plot_memory(plt, shown, title, path):
                 ax.plot([s["t_s"] for s in samples],
                         [math.nan if s[key] is None else s[key] for s in samples],
                         style, color="C%d" % (i % 10), linewidth=1.3)
-        status = "ok" if run["status"] == "ok" else "failed: " + run["reason"][:40]
-        ax.set_title("%s (%s)" % (POLICY_NAMES[run["policy"]], status))
+        if run["status"] == "ok":
+            ax.set_title("%s (ok)" % POLICY_NAMES[run["policy"]], fontsize=10)
+        else:
+            # The reason on a line of its own: a subplot is too narrow for both.
+            reason = run["reason"] or "no reason given"
+            ax.set_title("%s (failed)\n%s" % (POLICY_NAMES[run["policy"]],
+                         reason if len(reason) <= 48 else reason[:47] + "\u2026"), fontsize=10)
         if not run["samples"]:
             ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
     for ax in list(axes.flat)[len(shown):]:

@@ -229,7 +229,7 @@ job_deadline() {
 
 # idle_after SCENARIO: seconds sampled after the last job ended.
 idle_after() {
-    case $1 in a) echo "$IDLE_A" ;; *) echo 20 ;; esac
+    case $1 in a) echo "$IDLE_A" ;; *) echo "$IDLE_OTHER" ;; esac
 }
 
 # parse_steps RUN VM INTERVAL: the growth steps of a stamped job log
