@@ -83,7 +83,7 @@ while [ $# -gt 0 ]; do
         *) bench_die "unknown option $1 (see --help)" ;;
     esac
 done
-[ "$QUICK" = 1 ] && { HOLD_A=10s; IDLE_A=15; IDLE_OTHER=10; }
+[ "$QUICK" = 1 ] && { HOLD_A=10s; IDLE_A=15; IDLE_OTHER=5; }
 for s in $SCENARIOS; do
     case $s in a|b|c|d) ;; *) bench_die "unknown scenario $s (a, b, c, d)" ;; esac
 done
