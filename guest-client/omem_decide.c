@@ -48,6 +48,12 @@ static bool omem_decide_elapsed(u64 now_ms, u64 since_ms, u64 ms)
 	return now_ms >= since_ms && now_ms - since_ms >= ms;
 }
 
+/* Is @now within @ms after @since?  A clock that went backwards says no. */
+static bool omem_decide_within(u64 now_ms, u64 since_ms, u64 ms)
+{
+	return now_ms >= since_ms && now_ms - since_ms < ms;
+}
+
 /**
  * omem_decide_round_up() - @bytes rounded up to a multiple of @granule
  * @bytes:   any amount.
@@ -335,13 +341,27 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 /**
  * omem_decide_demand_sent() - a DEMAND went out
  * @state:   the policy's memory.
+ * @params:  tunables (the surplus hold's bounds and regret window).
  * @now_ms:  when.
  * @seq:     the seq it carried (GRANT/DENY answer it).
  * @urgency: its urgency.
  */
-void omem_decide_demand_sent(struct omem_decide_state *state, u64 now_ms,
+void omem_decide_demand_sent(struct omem_decide_state *state,
+			     const struct omem_decide_params *params, u64 now_ms,
 			     u32 seq, u32 urgency)
 {
+	/* Memory given back this recently was needed after all: hold the
+	 * next surplus longer (once per give-back, whatever the urgency). */
+	if (state->gave_any && !state->gave_regretted &&
+	    omem_decide_within(now_ms, state->gave_ms, params->surplus_regret_ms)) {
+		u32 hold = omem_decide_surplus_hold(params, state);
+
+		state->hold_ms = hold > params->surplus_hold_max_ms / 2 ?
+				 params->surplus_hold_max_ms : 2 * hold;
+		state->gave_regretted = true;
+	}
+	state->needed_any = true;
+	state->needed_ms = now_ms;
 	if (urgency == OMEM_RPC_URGENCY_CRITICAL) {
 		state->critical_outstanding = true;
 		state->critical_seq = seq;
@@ -436,8 +456,8 @@ bool omem_decide_deny(struct omem_decide_state *state,
  * @reclaim: the host sent RECLAIM: answer now, whatever the hysteresis.
  * @surplus: filled in when the answer is true.
  *
- * Unsolicited: MemAvailable has stayed over the high mark for
- * surplus_hold_ms, no SURPLUS went in the last surplus_interval_ms, no
+ * Unsolicited: MemAvailable has stayed over the high mark for the hold
+ * (omem_decide_surplus_hold()), no SURPLUS went in the last surplus_interval_ms, no
  * DEMAND or GRANT is in flight.  The offer is the cost curve of plugged
  * memory (ZONE_MOVABLE, at most what is plugged), free pages first, then
  * clean cache, and never more than leaves the guest its keep mark (the
@@ -457,7 +477,8 @@ bool omem_decide_surplus(struct omem_decide_state *state,
 	omem_decide_expire(state, params, sample);
 	if (!reclaim) {
 		if (!state->above_high ||
-		    !omem_decide_elapsed(now, state->above_since_ms, params->surplus_hold_ms))
+		    !omem_decide_elapsed(now, state->above_since_ms,
+					 omem_decide_surplus_hold(params, state)))
 			return false;
 		if (state->surplus_sent_any &&
 		    !omem_decide_elapsed(now, state->last_surplus_ms, params->surplus_interval_ms))
@@ -482,14 +503,56 @@ bool omem_decide_surplus(struct omem_decide_state *state,
  * omem_decide_surplus_sent() - a SURPLUS went out
  * @state:   the policy's memory.
  * @now_ms:  when.
- * @reclaim: it answered RECLAIM (it still counts for the spacing).
+ * @params:  tunables (the surplus hold's bounds and regret window).
+ * @reclaim: it answered RECLAIM (it still counts for the spacing, not for
+ *           the hold).
  */
-void omem_decide_surplus_sent(struct omem_decide_state *state, u64 now_ms,
+void omem_decide_surplus_sent(struct omem_decide_state *state,
+			      const struct omem_decide_params *params, u64 now_ms,
 			      bool reclaim)
 {
-	(void)reclaim;
 	state->surplus_sent_any = true;
 	state->last_surplus_ms = now_ms;
+	/* Memory the host took by RECLAIM says nothing of the guest's
+	 * judgement: only an offer of its own is remembered. */
+	if (reclaim)
+		return;
+	/* Calm for a whole regret window before this give-back: the hold
+	 * earned by earlier regrets halves back toward the shortest. */
+	if (!state->needed_any ||
+	    !omem_decide_within(now_ms, state->needed_ms, params->surplus_regret_ms))
+		state->hold_ms = omem_decide_surplus_hold(params, state) / 2;
+	state->gave_any = true;
+	state->gave_ms = now_ms;
+	state->gave_regretted = false;
+}
+
+/**
+ * omem_decide_surplus_hold() - how long the guest holds a surplus now
+ * @params: the hold's bounds.
+ * @state:  the policy's memory (its hold).
+ *
+ * A guest starts with the shortest hold, so that memory a workload frees
+ * goes back in seconds.  Each give-back the guest then has to ask back
+ * within surplus_regret_ms doubles the hold, up to surplus_hold_max_ms:
+ * a workload that returns every half minute soon keeps its memory
+ * through the lull instead of plugging and unplugging it each time.  A
+ * give-back after a whole regret window without a DEMAND halves it.
+ * RECLAIM ignores the hold: the host can always take the memory.
+ *
+ * Return: the hold in ms, within [surplus_hold_ms, surplus_hold_max_ms]
+ * (surplus_hold_ms alone when the maximum is below it).
+ */
+u32 omem_decide_surplus_hold(const struct omem_decide_params *params,
+			     const struct omem_decide_state *state)
+{
+	u32 hold = state->hold_ms;
+
+	if (hold > params->surplus_hold_max_ms)
+		hold = params->surplus_hold_max_ms;
+	if (hold < params->surplus_hold_ms)
+		hold = params->surplus_hold_ms;
+	return hold;
 }
 
 /**

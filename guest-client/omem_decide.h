@@ -62,8 +62,15 @@ typedef uint64_t u64;
  * @trend_lead_ms:     how long a plug takes to arrive: the early mark and
  *                     every demand add what the trend consumes in this
  *                     long, the low mark the memmap of it.
- * @surplus_hold_ms:   memory must stay above the high mark this long
- *                     before it is offered (hysteresis).
+ * @surplus_hold_ms:   memory must stay above the high mark at least this
+ *                     long before it is offered (hysteresis): the hold a
+ *                     guest starts with and never goes under.
+ * @surplus_hold_max_ms: ... and at most this long: the hold doubles, up to
+ *                     here, each time a give-back is followed by a DEMAND
+ *                     within @surplus_regret_ms.
+ * @surplus_regret_ms: a DEMAND this soon after an unsolicited SURPLUS
+ *                     means the memory was given back too early; a SURPLUS
+ *                     with no DEMAND this long before it halves the hold.
  * @surplus_interval_ms: spacing of repeated unsolicited SURPLUS.
  */
 struct omem_decide_params {
@@ -82,6 +89,8 @@ struct omem_decide_params {
 	u32 trend_window_ms;
 	u32 trend_lead_ms;
 	u32 surplus_hold_ms;
+	u32 surplus_hold_max_ms;
+	u32 surplus_regret_ms;
 	u32 surplus_interval_ms;
 };
 
@@ -215,6 +224,13 @@ enum omem_decide_hold {
  * @above_high:        MemAvailable has stayed over the high mark since
  *                     @above_since_ms.
  * @above_since_ms:    see @above_high.
+ * @hold_ms:           the surplus hold now (0: not yet set, the
+ *                     shortest); see omem_decide_surplus_hold().
+ * @gave_any:          an unsolicited SURPLUS went at @gave_ms.
+ * @gave_ms:           see @gave_any.
+ * @gave_regretted:    a DEMAND already doubled the hold for that one.
+ * @needed_any:        a DEMAND went at @needed_ms.
+ * @needed_ms:         see @needed_any.
  */
 struct omem_decide_state {
 	bool demand_outstanding;
@@ -240,6 +256,12 @@ struct omem_decide_state {
 	u64 drop_rate;
 	bool above_high;
 	u64 above_since_ms;
+	u32 hold_ms;
+	bool gave_any;
+	u64 gave_ms;
+	bool gave_regretted;
+	bool needed_any;
+	u64 needed_ms;
 };
 
 u64 omem_decide_round_up(u64 bytes, u64 granule);
@@ -256,7 +278,8 @@ enum omem_decide_hold omem_decide_demand(struct omem_decide_state *state,
 					 const struct omem_decide_params *params,
 					 const struct omem_decide_sample *sample,
 					 bool oom, struct omem_decide_demand *demand);
-void omem_decide_demand_sent(struct omem_decide_state *state, u64 now_ms,
+void omem_decide_demand_sent(struct omem_decide_state *state,
+			     const struct omem_decide_params *params, u64 now_ms,
 			     u32 seq, u32 urgency);
 bool omem_decide_grant(struct omem_decide_state *state,
 		       const struct omem_decide_params *params, u64 now_ms,
@@ -268,7 +291,10 @@ bool omem_decide_surplus(struct omem_decide_state *state,
 			 const struct omem_decide_params *params,
 			 const struct omem_decide_sample *sample,
 			 bool reclaim, struct omem_decide_surplus *surplus);
-void omem_decide_surplus_sent(struct omem_decide_state *state, u64 now_ms,
+u32 omem_decide_surplus_hold(const struct omem_decide_params *params,
+			      const struct omem_decide_state *state);
+void omem_decide_surplus_sent(struct omem_decide_state *state,
+			      const struct omem_decide_params *params, u64 now_ms,
 			      bool reclaim);
 bool omem_decide_stats_due(const struct omem_decide_state *state,
 			   u64 now_ms, u32 interval_ms);

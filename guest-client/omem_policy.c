@@ -66,17 +66,34 @@ module_param_named(low_percent, omem_policy_low_percent, uint, 0644);
 MODULE_PARM_DESC(low_percent,
 		 "Low mark as a share of MemTotal when above the floor, in percent (default 5)");
 
-/* 10 s of steady surplus, then 10 s between offers: memory freed by a
- * workload goes back well within 30 s, a short lull keeps its memory. */
-static unsigned int omem_policy_surplus_hold_ms = 10000;
+/*
+ * The surplus hold adapts (omem_decide_surplus_hold()): 3 s at first, so
+ * memory a workload frees, or the trend's lead it did not use, goes back
+ * within seconds; doubled, up to 30 s, each time the guest asks for
+ * memory within 60 s of giving it back, so a workload that returns keeps
+ * its memory through the lull; halved by a give-back after a calm
+ * minute.  3 s between repeated offers: the first offer's keep mark is a
+ * share of the larger total, so a second one usually finishes the job.
+ */
+static unsigned int omem_policy_surplus_hold_ms = 3000;
 module_param_named(surplus_hold_ms, omem_policy_surplus_hold_ms, uint, 0644);
 MODULE_PARM_DESC(surplus_hold_ms,
-		 "How long MemAvailable must stay above the high mark before SURPLUS is sent, in ms (default 10000)");
+		 "Shortest time MemAvailable must stay above the high mark before SURPLUS is sent, in ms (default 3000)");
 
-static unsigned int omem_policy_surplus_interval_ms = 10000;
+static unsigned int omem_policy_surplus_hold_max_ms = 30000;
+module_param_named(surplus_hold_max_ms, omem_policy_surplus_hold_max_ms, uint, 0644);
+MODULE_PARM_DESC(surplus_hold_max_ms,
+		 "Longest surplus hold, reached by doubling after give-backs the guest had to ask back, in ms (default 30000)");
+
+static unsigned int omem_policy_surplus_regret_ms = 60000;
+module_param_named(surplus_regret_ms, omem_policy_surplus_regret_ms, uint, 0644);
+MODULE_PARM_DESC(surplus_regret_ms,
+		 "A DEMAND this soon after a SURPLUS doubles the hold; a SURPLUS with no DEMAND this long before halves it, in ms (default 60000)");
+
+static unsigned int omem_policy_surplus_interval_ms = 3000;
 module_param_named(surplus_interval_ms, omem_policy_surplus_interval_ms, uint, 0644);
 MODULE_PARM_DESC(surplus_interval_ms,
-		 "Least spacing of unsolicited SURPLUS messages, in ms (default 10000)");
+		 "Least spacing of unsolicited SURPLUS messages, in ms (default 3000)");
 
 /* 2 s: omemd answers in well under 100 ms; a longer silence is a lost
  * message or a restarting omemd. */
@@ -311,6 +328,8 @@ static void omem_policy_params(struct omem_policy *p,
 	params->trend_window_ms = READ_ONCE(omem_policy_trend_window_ms);
 	params->trend_lead_ms = READ_ONCE(omem_policy_trend_lead_ms);
 	params->surplus_hold_ms = READ_ONCE(omem_policy_surplus_hold_ms);
+	params->surplus_hold_max_ms = READ_ONCE(omem_policy_surplus_hold_max_ms);
+	params->surplus_regret_ms = READ_ONCE(omem_policy_surplus_regret_ms);
 	params->surplus_interval_ms = READ_ONCE(omem_policy_surplus_interval_ms);
 	if (p->client) {
 		granule = max(granule, p->contract.block_bytes);
@@ -335,6 +354,7 @@ static int omem_policy_send(struct omem_policy *p, struct omem_message *message,
 }
 
 static void omem_policy_send_demand(struct omem_policy *p,
+				    const struct omem_decide_params *params,
 				    const struct omem_decide_sample *sample,
 				    const struct omem_decide_demand *demand)
 {
@@ -354,13 +374,14 @@ static void omem_policy_send_demand(struct omem_policy *p,
 				    demand->bytes >> 20, ret);
 		return;
 	}
-	omem_decide_demand_sent(&p->state, sample->now_ms,
+	omem_decide_demand_sent(&p->state, params, sample->now_ms,
 				le32_to_cpu(message.header.seq), demand->urgency);
 	p->demand = *demand;
 	atomic64_inc(&p->counters.demands[demand->urgency]);
 }
 
 static void omem_policy_send_surplus(struct omem_policy *p,
+				     const struct omem_decide_params *params,
 				     const struct omem_decide_sample *sample,
 				     const struct omem_decide_surplus *surplus,
 				     bool reclaim)
@@ -378,7 +399,7 @@ static void omem_policy_send_surplus(struct omem_policy *p,
 		pr_warn_ratelimited("cannot send SURPLUS: %d\n", ret);
 		return;
 	}
-	omem_decide_surplus_sent(&p->state, sample->now_ms, reclaim);
+	omem_decide_surplus_sent(&p->state, params, sample->now_ms, reclaim);
 	p->surplus = *surplus;
 	atomic64_inc(&p->counters.surpluses);
 }
@@ -459,14 +480,14 @@ static void omem_policy_work(struct work_struct *work)
 	if (p->client) {
 		p->hold = omem_decide_demand(&p->state, &params, &sample, oom, &demand);
 		if (p->hold == OMEM_DECIDE_SEND)
-			omem_policy_send_demand(p, &sample, &demand);
+			omem_policy_send_demand(p, &params, &sample, &demand);
 		else if (p->hold == OMEM_DECIDE_AT_CAP)
 			atomic64_inc(&p->counters.demands_at_cap);
 		/* A SURPLUS goes right after a STATS of the same sample:
 		 * omemd checks the offer against its MemAvailable. */
 		if (omem_decide_surplus(&p->state, &params, &sample, reclaim, &surplus)) {
 			omem_policy_send_stats(p, &sample);
-			omem_policy_send_surplus(p, &sample, &surplus, reclaim);
+			omem_policy_send_surplus(p, &params, &sample, &surplus, reclaim);
 		} else if (omem_decide_stats_due(&p->state, sample.now_ms,
 						 p->contract.stats_interval_ms)) {
 			omem_policy_send_stats(p, &sample);
@@ -642,6 +663,7 @@ void omem_policy_show(struct seq_file *m)
 	struct omem_decide_marks marks;
 	enum omem_decide_hold hold;
 	u64 reserve, reserve_target, trend;
+	u32 surplus_hold;
 	int urgency;
 
 	mutex_lock(&p->lock);
@@ -651,6 +673,7 @@ void omem_policy_show(struct seq_file *m)
 	surplus = p->surplus;
 	hold = p->hold;
 	trend = p->state.drop_rate;
+	surplus_hold = omem_decide_surplus_hold(&params, &p->state);
 	omem_decide_marks(&params, &p->state, &sample, &marks);
 	mutex_unlock(&p->lock);
 	reserve = omem_reserve_bytes(&reserve_target);
@@ -695,6 +718,7 @@ void omem_policy_show(struct seq_file *m)
 	seq_printf(m, "last_surplus: free %llu clean_cache %llu unpluggable %llu\n",
 		   surplus.free_bytes, surplus.clean_cache_bytes,
 		   surplus.unpluggable_bytes);
+	seq_printf(m, "surplus_hold_ms: %u\n", surplus_hold);
 }
 
 /**

@@ -9,9 +9,9 @@
 # plus a pool of POOL_MIB, of which every VM's min (384 MiB total, so 128
 # MiB plugged) comes first.  A has 4000 shares, B and C 1000 each: A's fair
 # share of what is left after the mins is four times B's.  B and C keep a
-# 50 % buffer (their contract, set at define time) so that their own
-# give-back (SURPLUS, ~10 s per step) leaves them well above their fair
-# share for a while.  The guests boot once and every step shares them:
+# 50 % buffer (their contract, set at define time), and during step 1 a
+# surplus hold of ten minutes (a module parameter), so that their own
+# give-back (SURPLUS) does not free what only a RECLAIM should.  The guests boot once and every step shares them:
 #   0. boot   A, B, C boot in parallel; contracts set live (min 384M, cap =
 #             max, shares); omemd --dry-run logs each min raise and
 #             touches nothing; omemd starts; every guest reaches its min
@@ -72,6 +72,7 @@ MIN_TIMEOUT=30
 GROW_TIMEOUT=150
 RECONNECT_TIMEOUT=60
 DROP_TIMEOUT=2          # a stopped VM's charge goes back "at once" (docs/omemd.md, "A VM's life")
+HOLD_PARAM=/sys/module/omem_client/parameters/surplus_hold_ms
 HOOK_NAME=omemtest-$$
 HOOK_DIR=/etc/libvirt/hooks/qemu.d
 HOOK=$HOOK_DIR/$HOOK_NAME
@@ -362,11 +363,15 @@ step_boot() {
 # ---------------------------------------------------------------- 1. contention
 
 step_contention() {
-    local oom_before oom_after mark smark start name reclaims fair statuses
+    local oom_before oom_after mark smark start name reclaims fair statuses hold
     oom_before=$(omem_guests_oom_kills "$A" "$B" "$C")
     mark=$(omemd_log_mark)
     smark=$(sample_mark)
+    # B and C keep what they took until omemd reclaims it: their own
+    # adaptive hold would give it back within seconds.
+    hold=$(guest_run "$B" "cat $HOLD_PARAM" 30 | tr -dc 0-9)
     for name in "$B" "$C"; do
+        guest_run "$name" "echo 600000 > $HOLD_PARAM" 30 >/dev/null
         memload_spawn "$name" take "--size $BC_LOAD --step 64M --interval 250ms --hold 1s --free-step 1024M"
     done
     poll_until "$GROW_TIMEOUT" guest_job_ended "$B" take && poll_until 30 guest_job_ended "$C" take
@@ -407,6 +412,9 @@ step_contention() {
             "B and C:" "$(omemd_log_since "$mark" | grep -E "vm ($B|$C):" | tail -n 8)"
     fi
     guest_run "$A" "touch /tmp/grow.release" 30 >/dev/null
+    for name in "$B" "$C"; do
+        guest_run "$name" "echo ${hold:-3000} > $HOLD_PARAM" 30 >/dev/null
+    done
 }
 
 # ---------------------------------------------------------------- 2. omemd restart

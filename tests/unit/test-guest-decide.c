@@ -275,14 +275,14 @@ static void test_rate_limits(void)
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 7, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 7, demand.urgency);
 
 	sample = test_sample(1200, 40 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_OUTSTANDING,
 	       "rate: one DEMAND in flight at a time");
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_SEND,
 	       "rate: a CRITICAL one may join it");
-	omem_decide_demand_sent(&state, 1200, 8, OMEM_RPC_URGENCY_CRITICAL);
+	omem_decide_demand_sent(&state, &params, 1200, 8, OMEM_RPC_URGENCY_CRITICAL);
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_OUTSTANDING,
 	       "rate: but not a second CRITICAL one");
 
@@ -305,7 +305,7 @@ static void test_rate_limits(void)
 	params.demand_interval_ms = 1000;
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 1, demand.urgency);
 	omem_decide_grant(&state, &params, 1050, 1, 256 * MIB);	/* nothing more */
 	sample = test_sample(1500, 50 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_INTERVAL,
@@ -321,14 +321,14 @@ static void test_rate_limits(void)
 	params = test_params();
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 1, demand.urgency);
 	sample = test_sample(2999, 50 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_OUTSTANDING,
 	       "timeout: unanswered for 1.999 s: still waiting");
 	sample = test_sample(3000, 50 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
 	       "timeout: unanswered for reply_timeout_ms: ask again");
-	omem_decide_demand_sent(&state, 3000, 2, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 3000, 2, demand.urgency);
 	omem_decide_grant(&state, &params, 3010, 2, 256 * MIB + 128 * MIB);
 	sample = test_sample(8009, 50 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_GRANT_PENDING,
@@ -341,7 +341,7 @@ static void test_rate_limits(void)
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 1, demand.urgency);
 	omem_decide_grant(&state, &params, 1010, 1, 256 * MIB + 1024 * MIB);
 	sample = test_sample(1100, 5 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_GRANT_PENDING,
@@ -352,7 +352,7 @@ static void test_rate_limits(void)
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 1, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 1, demand.urgency);
 	omem_decide_grant(&state, &params, 1010, 1, 256 * MIB + 64 * MIB);
 	sample = test_sample(1200, 5 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_SEND,
@@ -366,7 +366,7 @@ static void test_rate_limits(void)
 	tap_eq(omem_decide_demand(&state, &params, &sample, true, &demand), OMEM_DECIDE_SEND,
 	       "grant pending: CRITICAL asks too");
 	tap_eq(demand.bytes, 64 * MIB, "... only beyond what arrives (omemd does not coalesce it)");
-	omem_decide_demand_sent(&state, 1205, 2, OMEM_RPC_URGENCY_HIGH);
+	omem_decide_demand_sent(&state, &params, 1205, 2, OMEM_RPC_URGENCY_HIGH);
 	omem_decide_grant(&state, &params, 1210, 2, 256 * MIB + 512 * MIB);
 	sample = test_sample(1400, 5 * MIB, 0);
 	sample.reclaim_ms = 1390;
@@ -384,7 +384,7 @@ static void test_deny_backoff(void)
 	memset(&state, 0, sizeof(state));
 	sample = test_sample(1000, 50 * MIB, 0);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1000, 3, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1000, 3, demand.urgency);
 	omem_decide_deny(&state, &params, 1010, 3, OMEM_RPC_DENY_BUDGET, 3000);
 	sample = test_sample(4009, 50 * MIB, 0);
 	tap_eq(omem_decide_demand(&state, &params, &sample, false, &demand), OMEM_DECIDE_DENIED,
@@ -439,7 +439,7 @@ static void test_surplus(void)
 	tap_eq(surplus.free_bytes, 800 * MIB - keep, "surplus: free is what leaves the guest its keep mark");
 	tap_eq(surplus.clean_cache_bytes, 0, "surplus: no clean cache beyond that");
 	tap_eq(surplus.unpluggable_bytes, surplus.free_bytes, "surplus: unpluggable = free + clean");
-	omem_decide_surplus_sent(&state, 11000, false);
+	omem_decide_surplus_sent(&state, &params, 11000, false);
 
 	sample.now_ms = 15000;
 	omem_decide_observe(&state, &params, &sample);
@@ -492,7 +492,7 @@ static void test_surplus(void)
 
 	/* No offer while a DEMAND is in flight. */
 	memset(&state, 0, sizeof(state));
-	omem_decide_demand_sent(&state, 500, 1, OMEM_RPC_URGENCY_LOW);
+	omem_decide_demand_sent(&state, &params, 500, 1, OMEM_RPC_URGENCY_LOW);
 	sample = test_sample(1000, 800 * MIB, 768 * MIB);
 	omem_decide_observe(&state, &params, &sample);
 	sample.now_ms = 1000 + 10000;
@@ -500,6 +500,115 @@ static void test_surplus(void)
 	state.demand_sent_ms = 10500;	/* still waiting for its answer */
 	tap_ok(!omem_decide_surplus(&state, &params, &sample, false, &surplus),
 	       "surplus: not while a DEMAND waits for its answer");
+}
+
+/* The adaptive surplus hold: short at first, doubled by a give-back the
+ * guest had to ask back, halved by one after a calm regret window. */
+static void test_surplus_hold(void)
+{
+	struct omem_decide_params params = test_params();
+	struct omem_decide_state state;
+	struct omem_decide_sample sample;
+	struct omem_decide_surplus surplus;
+	u64 t;
+	int i;
+
+	params.surplus_hold_ms = 3000;
+	params.surplus_hold_max_ms = 30000;
+	params.surplus_regret_ms = 60000;
+	params.surplus_interval_ms = 3000;
+
+	memset(&state, 0, sizeof(state));
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000, "hold: a new guest holds the shortest");
+	sample = test_sample(1000, 800 * MIB, 768 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	sample.now_ms = 3999;
+	omem_decide_observe(&state, &params, &sample);
+	tap_ok(!omem_decide_surplus(&state, &params, &sample, false, &surplus),
+	       "hold: no offer 1 ms before the shortest hold");
+	sample.now_ms = 4000;
+	omem_decide_observe(&state, &params, &sample);
+	tap_ok(omem_decide_surplus(&state, &params, &sample, false, &surplus),
+	       "hold: an offer once it has passed");
+	omem_decide_surplus_sent(&state, &params, 4000, false);
+
+	/* The workload comes back 20 s later: the give-back was too early. */
+	omem_decide_demand_sent(&state, &params, 24000, 1, OMEM_RPC_URGENCY_LOW);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 6000,
+	       "hold: a DEMAND within the regret window doubles it");
+	omem_decide_demand_sent(&state, &params, 24500, 2, OMEM_RPC_URGENCY_CRITICAL);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 6000,
+	       "hold: ... once per give-back, not once per DEMAND");
+
+	/* The doubled hold is what the next offer waits for. */
+	omem_decide_session_reset(&state);
+	sample = test_sample(29000, 100 * MIB, 768 * MIB);	/* the workload's peak */
+	omem_decide_observe(&state, &params, &sample);
+	sample = test_sample(30000, 800 * MIB, 768 * MIB);
+	omem_decide_observe(&state, &params, &sample);
+	sample.now_ms = 35999;
+	omem_decide_observe(&state, &params, &sample);
+	tap_ok(!omem_decide_surplus(&state, &params, &sample, false, &surplus),
+	       "hold: the doubled hold holds the next offer back");
+	sample.now_ms = 36000;
+	omem_decide_observe(&state, &params, &sample);
+	tap_ok(omem_decide_surplus(&state, &params, &sample, false, &surplus),
+	       "hold: ... until it has passed");
+	tap_eq(omem_decide_surplus_hold(&params, &state), 6000,
+	       "hold: a new session keeps what the guest learnt");
+
+	/* A workload every 20 s: the hold climbs to its maximum and stays. */
+	t = 36000;
+	for (i = 0; i < 5; i++) {
+		omem_decide_surplus_sent(&state, &params, t, false);
+		omem_decide_demand_sent(&state, &params, t + 20000, 10 + i, OMEM_RPC_URGENCY_LOW);
+		omem_decide_grant(&state, &params, t + 20000, 10 + i, 1024 * MIB);
+		state.grant_pending = false;
+		t += 30000;
+	}
+	tap_eq(omem_decide_surplus_hold(&params, &state), 30000,
+	       "hold: repeated regrets stop at surplus_hold_max_ms");
+
+	/* A give-back after a calm minute halves it. */
+	t += 60000;
+	omem_decide_surplus_sent(&state, &params, t, false);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 15000,
+	       "hold: a give-back with no DEMAND in the regret window before it halves it");
+	omem_decide_surplus_sent(&state, &params, t + 1000, false);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 7500, "hold: ... each time");
+	omem_decide_surplus_sent(&state, &params, t + 2000, false);
+	omem_decide_surplus_sent(&state, &params, t + 3000, false);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000, "hold: ... never under the shortest");
+
+	/* What does not count as a regret. */
+	memset(&state, 0, sizeof(state));
+	omem_decide_surplus_sent(&state, &params, 1000, true);
+	omem_decide_demand_sent(&state, &params, 2000, 1, OMEM_RPC_URGENCY_LOW);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000,
+	       "hold: memory the host took by RECLAIM is no regret");
+	memset(&state, 0, sizeof(state));
+	omem_decide_surplus_sent(&state, &params, 1000, false);
+	omem_decide_demand_sent(&state, &params, 61000, 1, OMEM_RPC_URGENCY_LOW);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000,
+	       "hold: a DEMAND a whole regret window later is no regret");
+	memset(&state, 0, sizeof(state));
+	omem_decide_surplus_sent(&state, &params, 5000, false);
+	omem_decide_demand_sent(&state, &params, 4000, 1, OMEM_RPC_URGENCY_LOW);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000,
+	       "hold: a clock that went backwards is no regret");
+
+	/* Bounds that make no sense: the shortest wins. */
+	params.surplus_hold_max_ms = 1000;
+	memset(&state, 0, sizeof(state));
+	state.hold_ms = 20000;
+	tap_eq(omem_decide_surplus_hold(&params, &state), 3000,
+	       "hold: a maximum under the shortest is the shortest");
+	params.surplus_hold_max_ms = 0xffffffffu;
+	omem_decide_surplus_sent(&state, &params, 1000, false);
+	state.hold_ms = 0xf0000000u;
+	omem_decide_demand_sent(&state, &params, 2000, 1, OMEM_RPC_URGENCY_LOW);
+	tap_eq(omem_decide_surplus_hold(&params, &state), 0xffffffffu,
+	       "hold: doubling near 2^32 stops at the maximum, no wrap");
 }
 
 static void test_stats_and_refill(void)
@@ -542,8 +651,8 @@ static void test_session_reset(void)
 	sample = test_sample(1500, 60 * MIB, 256 * MIB);
 	omem_decide_observe(&state, &params, &sample);
 	omem_decide_demand(&state, &params, &sample, false, &demand);
-	omem_decide_demand_sent(&state, 1500, 41, demand.urgency);
-	omem_decide_demand_sent(&state, 1500, 42, OMEM_RPC_URGENCY_CRITICAL);
+	omem_decide_demand_sent(&state, &params, 1500, 41, demand.urgency);
+	omem_decide_demand_sent(&state, &params, 1500, 42, OMEM_RPC_URGENCY_CRITICAL);
 	omem_decide_deny(&state, &params, 1510, 42, OMEM_RPC_DENY_CAP, 0);
 	omem_decide_stats_sent(&state, 1500);
 
@@ -570,6 +679,7 @@ int main(void)
 	test_rate_limits();
 	test_deny_backoff();
 	test_surplus();
+	test_surplus_hold();
 	test_stats_and_refill();
 	test_session_reset();
 	return tap_done();
