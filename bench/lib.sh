@@ -52,3 +52,34 @@ bench_die() {
     bench_say "error: $*"
     exit 1
 }
+
+# bench_parse_steps RUN VM INTERVAL: the growth steps of a job log that the
+# guest's `stamped` helper wrote (each line led by the guest's uptime) as
+# tab-separated rows RUN VM job INDEX DURATION_MS, the step interval
+# memload pauses (INTERVAL ms) taken out; a "burst" line or the start
+# begins a ramp.
+bench_parse_steps() {
+    awk -v run="$1" -v vm="$2" -v interval="$3" '
+        $2 == "start" || $2 == "burst" { last = $1; k = 0; growing = 1; next }
+        $2 == "memload:" && $3 == "held" && growing {
+            d = ($1 - last) * 1000 - (k > 0 ? interval : 0)
+            printf "%s\t%s\tjob\t%d\t%.0f\n", run, vm, idx++, d < 0 ? 0 : d
+            last = $1; k++; next }
+        $2 == "memload:" && ($3 == "holding" || $3 == "releasing" || $3 == "failed") { growing = 0 }'
+}
+
+# bench_guest_missing: what a benchmark on real omem guests needs and this
+# machine lacks, as "; "-separated names (empty when nothing is missing):
+# root, a libvirtd that answers, a guest kernel, the module, omemd,
+# memload and python3-libvirt (for bench/overcommit-agent.py).
+bench_guest_missing() {
+    local missing=
+    [ "$(id -u)" = 0 ] || missing="$missing; root (qemu:///system)"
+    omem_virsh version >/dev/null 2>&1 || missing="$missing; a libvirtd that answers (ci/libvirtd start)"
+    ls /boot/vmlinuz-* >/dev/null 2>&1 || missing="$missing; a guest kernel (linux-image-amd64)"
+    [ -e "$top_builddir/guest-client/omem_client.ko" ] || missing="$missing; guest-client/omem_client.ko (make)"
+    [ -x "$OMEMD" ] || missing="$missing; $OMEMD (make)"
+    [ -x "$top_builddir/tests/guest/memload" ] || missing="$missing; tests/guest/memload (make)"
+    "$OMEM_PYTHON" -c 'import libvirt' 2>/dev/null || missing="$missing; python3-libvirt"
+    echo "${missing#; }"
+}

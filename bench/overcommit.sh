@@ -93,16 +93,9 @@ done
 
 # Everything a scenario needs, checked before the first guest boots, each
 # missing part named.
-missing=
-[ "$(id -u)" = 0 ] || missing="$missing; root (qemu:///system)"
-omem_virsh version >/dev/null 2>&1 || missing="$missing; a libvirtd that answers (ci/libvirtd start)"
-[ -r "/boot/vmlinuz-$(uname -r)" ] || ls /boot/vmlinuz-* >/dev/null 2>&1 || missing="$missing; a guest kernel (linux-image-amd64)"
-[ -e "$top_builddir/guest-client/omem_client.ko" ] || missing="$missing; guest-client/omem_client.ko (make)"
-[ -x "$OMEMD" ] || missing="$missing; $OMEMD (make)"
-[ -x "$top_builddir/tests/guest/memload" ] || missing="$missing; tests/guest/memload (make)"
-"$OMEM_PYTHON" -c 'import libvirt' 2>/dev/null || missing="$missing; python3-libvirt"
-"$OMEM_PYTHON" -c 'import matplotlib' 2>/dev/null || missing="$missing; python3-matplotlib"
-[ -z "$missing" ] || bench_die "cannot start:${missing#;}"
+missing=$(bench_guest_missing)
+"$OMEM_PYTHON" -c 'import matplotlib' 2>/dev/null || missing="${missing:+$missing; }python3-matplotlib"
+[ -z "$missing" ] || bench_die "cannot start: $missing"
 
 [ -n "$OUT" ] || OUT=$top_builddir/bench/overcommit-run
 rm -rf "$OUT" && mkdir -p "$OUT" || bench_die "cannot make $OUT"
@@ -232,18 +225,6 @@ idle_after() {
     case $1 in a) echo "$IDLE_A" ;; *) echo "$IDLE_OTHER" ;; esac
 }
 
-# parse_steps RUN VM INTERVAL: the growth steps of a stamped job log
-# (stdin) as steps.tsv rows; a "burst" line or the start begins a ramp.
-parse_steps() {
-    awk -v run="$1" -v vm="$2" -v interval="$3" '
-        $2 == "start" || $2 == "burst" { last = $1; k = 0; growing = 1; next }
-        $2 == "memload:" && $3 == "held" && growing {
-            d = ($1 - last) * 1000 - (k > 0 ? interval : 0)
-            printf "%s\t%s\tjob\t%d\t%.0f\n", run, vm, idx++, d < 0 ? 0 : d
-            last = $1; k++; next }
-        $2 == "memload:" && ($3 == "holding" || $3 == "releasing" || $3 == "failed") { growing = 0 }'
-}
-
 # one_run SCENARIO POLICY N ROUND BUDGET: one run, its rows in the files.
 one_run() {
     local scenario=$1 policy=$2 n=$3 round=$4 budget=$5
@@ -305,7 +286,7 @@ one_run() {
             if guest_alive "$name"; then
                 log=$(guest_run "$name" "cat /tmp/job.log" 30)
                 printf '%s\n' "$log" >"$OUT/$RUN.vm$i.job.log"
-                parse_steps "$RUN" "vm$i" "$(step_interval_ms "$scenario")" <<<"$log" >>"$OUT/steps.tsv"
+                bench_parse_steps "$RUN" "vm$i" "$(step_interval_ms "$scenario")" <<<"$log" >>"$OUT/steps.tsv"
             fi
             if [ "$status" = ok ]; then
                 if [ -z "${done_at[$i]:-}" ]; then status=failed; reason="workload in vm$i did not finish"
