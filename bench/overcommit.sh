@@ -32,7 +32,9 @@
 # memory (as the agent samples it) above the budget.
 #
 # Everything lands in a run folder (runs.tsv, samples.tsv, jobs.tsv,
-# steps.tsv, each guest's console log); bench/overcommit-report.py turns it
+# steps.tsv, each guest's console log, and after each run its job log,
+# its kernel's virtio_mem and OOM lines (RUN.vmI.dmesg) and, for omem, the
+# module's status (RUN.vmI.status)); bench/overcommit-report.py turns it
 # into the Markdown section and the plots (docs/img/overcommit-*.png).
 #
 #   bench/overcommit.sh [--quick] [--scenarios "a b c d"] [--policies "..."]
@@ -287,6 +289,15 @@ one_run() {
                 log=$(guest_run "$name" "cat /tmp/job.log" 30)
                 printf '%s\n' "$log" >"$OUT/$RUN.vm$i.job.log"
                 bench_parse_steps "$RUN" "vm$i" "$(step_interval_ms "$scenario")" <<<"$log" >>"$OUT/steps.tsv"
+                # The module's counters after the run (demands, grants,
+                # denies, OOM notifications and rescues), for whoever
+                # reads a failure.
+                [ "$policy" = omem ] &&
+                    guest_run "$name" "cat /sys/kernel/debug/omem_client/status" 30 \
+                        >"$OUT/$RUN.vm$i.status" 2>/dev/null
+                # The kernel's own account (the console shows errors only).
+                guest_run "$name" "dmesg | grep -iE 'virtio_mem|memmap|hotplug|out of memory|page allocation' | tail -n 40" 30 \
+                    >"$OUT/$RUN.vm$i.dmesg" 2>/dev/null
             fi
             if [ "$status" = ok ]; then
                 if [ -z "${done_at[$i]:-}" ]; then status=failed; reason="workload in vm$i did not finish"
