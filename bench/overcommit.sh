@@ -293,7 +293,7 @@ one_run() {
                 # denies, OOM notifications and rescues), for whoever
                 # reads a failure.
                 [ "$policy" = omem ] &&
-                    guest_run "$name" "cat /sys/kernel/debug/omem_client/status" 30 \
+                    guest_run "$name" omem_status 30 \
                         >"$OUT/$RUN.vm$i.status" 2>/dev/null
                 # The kernel's own account (the console shows errors only).
                 guest_run "$name" "dmesg | grep -iE 'virtio_mem|memmap|hotplug|out of memory|page allocation' | tail -n 40" 30 \

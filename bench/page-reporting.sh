@@ -90,9 +90,9 @@ start_guest() {
 
 # rss_mib NAME: the QEMU process's RssShmem, in MiB.
 rss_mib() {
-    local pid
-    pid=$(cat "/run/libvirt/qemu/$1.pid" 2>/dev/null) || return 1
-    awk '/^RssShmem:/ { printf "%d\n", $2 / 1024 }' "/proc/$pid/status"
+    local kib
+    kib=$(omem_rss_shmem_kib "$1") || return 1
+    echo $((kib / 1024))
 }
 
 # ramp NAME: one memload ramp; prints its duration in ms by the guest's
@@ -103,10 +103,6 @@ ramp() {
         return 1
     case $out in *FAILED*|'') return 1 ;; esac
     awk '{ printf "%.0f\n", ($2 - $1) * 1000 }' <<<"$out"
-}
-
-median() {
-    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "—"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 guest_prepare || bench_die "could not build the guest image"
@@ -160,9 +156,14 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-# figure KIND FIELD: the median of FIELD over KIND's rounds.
+# figure KIND FIELD: the median of FIELD over KIND's rounds, rounded to
+# a whole number; "—" when there is none.
 figure() {
-    awk -v k="$1" -v f="$2" '$1 == k { for (i = 3; i < NF; i += 2) if ($i == f) print $(i + 1) }' "$results" | median
+    local values
+    values=$(awk -v k="$1" -v f="$2" '$1 == k { for (i = 3; i < NF; i += 2) if ($i == f) print $(i + 1) }' "$results")
+    [ -n "$values" ] || { echo "—"; return; }
+    # shellcheck disable=SC2086  # one value per word
+    printf '%.0f\n' "$(omem_median $values)"
 }
 label() {
     case $1 in
